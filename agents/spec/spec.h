@@ -20,6 +20,25 @@
 #define SPEC_VERSION 1
 #define SPEC_STOP_TIMEOUT_DEFAULT_MS 30000u
 #define SPEC_STOP_TIMEOUT_MAX_MS 120000u /* Fargate's stopTimeout cap */
+#define SPEC_STOP_TIMEOUT_MIN_MS 1000u
+#define SPEC_STOP_GRACE_DEFAULT_MS 10000u /* capped at stop_timeout */
+
+/* Bounds: a spec outside them is rejected with an error naming the field. */
+#define SPEC_DOC_MAX (1024u * 1024u) /* bytes of JSON */
+#define SPEC_PROCS_MAX 256u
+#define SPEC_ARGV_MAX 4096u          /* command / ready.exec entries */
+#define SPEC_ENV_MAX 1024u           /* env entries per process */
+#define SPEC_ARG_MAX 131071u         /* bytes per argv or env string (Linux MAX_ARG_STRLEN - 1) */
+#define SPEC_NAME_MAX 64u            /* process name: [A-Za-z0-9_.-]{1,64} */
+#define SPEC_STAGE_MAX 128u          /* "stage" */
+#define SPEC_ENV_NAME_MAX 255u       /* env variable names: [A-Za-z_][A-Za-z0-9_]* */
+#define SPEC_PATH_MAX 4095u          /* cwd, results[].path */
+#define SPEC_PATTERN_MAX 4096u       /* ready.log */
+#define SPEC_URL_MAX 1024u           /* ready.http */
+#define SPEC_HOST_MAX 255u           /* ready.tcp host */
+#define SPEC_RESULTS_MAX 64u         /* results per process */
+#define SPEC_SIGNALS_MAX 32u         /* stop_signals */
+#define SPEC_CODES_MAX 256u          /* success_exit_codes */
 
 enum spec_mode { SPEC_MODE_JOB, SPEC_MODE_SERVICE };
 enum spec_role { SPEC_ROLE_JOB, SPEC_ROLE_SERVICE };
@@ -37,9 +56,10 @@ struct spec_dep {
 
 struct spec_probe {
 	enum spec_probe_kind kind;
-	char *host;     /* tcp: host part of "host:port" */
-	char *port;     /* tcp: port part */
-	char *url;      /* http: "http://host:port/path" (2xx is ready) */
+	char *host;     /* tcp: host part of "host:port" (brackets of "[::1]" removed); http: URL's host */
+	char *port;     /* tcp: port part; http: URL's port ("80" when absent) */
+	char *url;      /* http: "http://host:port/path" (2xx is ready), as written */
+	char *http_path; /* http: path and query of the URL, "/" when absent */
 	char **argv;    /* exec: NULL-terminated, exit 0 is ready */
 	char *pattern;  /* log: POSIX extended regex matched against each output line */
 	unsigned interval_ms; /* default 100 */
@@ -93,7 +113,7 @@ struct spec_stage {
 	size_t *start_order;       /* nprocs indices, dependencies before dependents */
 };
 
-/* Where and why a spec was rejected. line/column are set for JSON syntax errors (else 0). */
+/* Where and why a spec was rejected (the agent exits 125 after printing it). line/column are set for JSON syntax errors (else 0). */
 struct spec_error {
 	char field[256]; /* JSON path of the offending field, "" for the document */
 	char text[512];  /* what is wrong, a full sentence fragment */
@@ -101,14 +121,20 @@ struct spec_error {
 	int column;
 };
 
+/* The exit code of the agent for its own usage and configuration errors (documented). */
+#define SPEC_EXIT_CONFIG 125
+
+/* json need not be NUL-terminated; err may be NULL. NULL on error, with *err filled. */
 struct spec_stage *spec_parse(const char *json, size_t len, struct spec_error *err);
+/* Reads at most SPEC_DOC_MAX bytes of path, then spec_parse(). */
 struct spec_stage *spec_load_file(const char *path, struct spec_error *err);
 void spec_free(struct spec_stage *stage);
 
 /* "field: text" (or "line L, column C: text") into buf; returns buf. */
 const char *spec_error_format(const struct spec_error *err, char *buf, size_t size);
 
-/* "SIGTERM", "TERM" or "15" -> 15; -1 for unknown names. spec_signal_name(15) -> "SIGTERM". */
+/* "SIGTERM", "TERM", "sigterm" or "15" -> 15; "RTMIN+n"/"RTMAX-n" too; -1 for unknown names.
+ * spec_signal_name(15) -> "SIGTERM"; never NULL ("SIG?" for a number that is not a signal). */
 int spec_signal_from_name(const char *name);
 const char *spec_signal_name(int sig);
 

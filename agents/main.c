@@ -1,0 +1,209 @@
+/*
+ * stagevisor-agent — the ENTRYPOINT (PID 1) of every stage's container.
+ *
+ * main() is the table of contents: parse the command line, load and validate the stage spec,
+ * set up the event sink and the supervisor, run the loop until the stage has ended, flush,
+ * exit with the stage's result. The behaviour (log line formats, lifecycle events, exit codes)
+ * is described in supervisor/README.md; the spec in agents/README.md.
+ *
+ * Exit codes: the stage's result (job mode: the first failed essential job's status, else 0;
+ * service mode: 0 after a clean teardown); a status is an exit code, 128 + n for signal n,
+ * 126 (cannot execute) or 127 (not found). 125: the agent's own error (usage, bad spec),
+ * with a message on stderr that names the offending field.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "events.h"
+#include "spec.h"
+#include "stage.h"
+#include "supervisor.h"
+
+#ifdef SV_HAVE_RESULTS
+#include "parsecmd.h"
+#endif
+
+#define EXIT_AGENT_ERROR SPEC_EXIT_CONFIG /* 125 */
+
+static const char usage_text[] =
+	"usage: stagevisor-agent [--spec FILE] [--check]\n"
+	"       stagevisor-agent parse [--root DIR] [--tool NAME] FORMAT FILE...\n"
+	"       stagevisor-agent --help | --version\n"
+	"\n"
+	"Runs the processes of one CI/CD stage as described by a stage spec (JSON; agents/README.md),\n"
+	"as the container's PID 1: starts them in dependency order, probes readiness, restarts them\n"
+	"with backoff, reaps every zombie, captures their output (\"NAME | line\"), stops them in\n"
+	"reverse dependency order within the spec's stop_timeout, and exits with the stage's result.\n"
+	"Lifecycle events are written to stdout as lines \"@@stagevisor {json}\" (protocol/PROTOCOL.md).\n"
+	"\n"
+	"options:\n"
+	"  --spec FILE   read the stage spec from FILE; without it the spec is the inline JSON in\n"
+	"                the environment variable STAGEVISOR_SPEC\n"
+	"  --check       validate the spec, print \"ok\" (exit 0) or the error (exit 125), start nothing\n"
+	"  --help        print this text and exit 0\n"
+	"  --version     print the version and exit 0\n"
+	"\n"
+	"commands:\n"
+	"  parse [--root DIR] [--tool NAME] FORMAT FILE...\n"
+	"                         parse result reports (junit, teamcity, checkstyle, phpstan-json, pmd,\n"
+	"                         pmd-cpd, phploc-json) and print their events as JSON lines\n"
+	"\n"
+	"environment:\n"
+	"  STAGEVISOR_SPEC     the stage spec as inline JSON (when --spec is not given)\n"
+	"  STAGEVISOR_STREAM   the stream id stamped on events (default \"local\")\n"
+	"\n"
+	"signals: SIGTERM, SIGINT and the spec's stop_signals stop the stage; SIGHUP, SIGUSR1 and\n"
+	"SIGUSR2 are forwarded to every process group.\n"
+	"\n"
+	"exit status: job mode: the first failed essential job's status (its exit code, 128+n when\n"
+	"killed by signal n, 126 not executable, 127 not found), else 0; service mode: 0 after a\n"
+	"clean teardown, or the status of an essential process that failed; 125: usage or spec error.\n";
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "stagevisor-agent: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see stagevisor-agent --help)\n");
+	return EXIT_AGENT_ERROR;
+}
+
+static int run_parse(int argc, char **argv)
+{
+#ifdef SV_HAVE_RESULTS
+	return rs_parse_main(argc, argv);
+#else
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "stagevisor-agent: parse: not built into this agent\n");
+	return EXIT_AGENT_ERROR;
+#endif
+}
+
+static struct spec_stage *load_spec(const char *path)
+{
+	struct spec_error err;
+	char msg[1024];
+	struct spec_stage *spec;
+
+	memset(&err, 0, sizeof err);
+	if (path) {
+		spec = spec_load_file(path, &err);
+	} else {
+		const char *inline_json = getenv("STAGEVISOR_SPEC");
+		if (!inline_json || !*inline_json) {
+			fprintf(stderr, "stagevisor-agent: no stage spec: give --spec FILE or set STAGEVISOR_SPEC\n");
+			return NULL;
+		}
+		spec = spec_parse(inline_json, strlen(inline_json), &err);
+	}
+	if (!spec)
+		fprintf(stderr, "stagevisor-agent: %s%s\n", path ? "" : "STAGEVISOR_SPEC: ",
+			spec_error_format(&err, msg, sizeof msg));
+	return spec;
+}
+
+int main(int argc, char **argv)
+{
+	const char *spec_path = NULL;
+	bool check = false;
+	struct spec_stage *spec = NULL;
+	struct event_base *base = NULL;
+	struct events *events = NULL;
+	struct stage *stage = NULL;
+	const char *stream;
+	char err[512];
+	int rc = EXIT_AGENT_ERROR;
+
+	/* 1. The command line. */
+	if (argc >= 2 && strcmp(argv[1], "parse") == 0)
+		return run_parse(argc - 1, argv + 1);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("stagevisor-agent %s\n", SV_VERSION);
+			return 0;
+		} else if (strcmp(a, "--check") == 0) {
+			check = true;
+		} else if (strcmp(a, "--spec") == 0) {
+			if (++i >= argc)
+				return usage_error("--spec: missing FILE");
+			spec_path = argv[i];
+		} else if (strncmp(a, "--spec=", 7) == 0) {
+			spec_path = a + 7;
+		} else {
+			return usage_error("unknown argument \"%s\"", a);
+		}
+	}
+
+	/* A missing stdin/stdout/stderr would make the next pipe or socket fd 0, 1 or 2. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			return EXIT_AGENT_ERROR;
+
+	/* 2. The spec: everything is validated before anything starts. */
+	spec = load_spec(spec_path);
+	if (!spec)
+		return EXIT_AGENT_ERROR;
+	if (check) {
+		puts("ok");
+		spec_free(spec);
+		return 0;
+	}
+	stream = getenv("STAGEVISOR_STREAM");
+	if (!stream || !*stream)
+		stream = "local";
+
+	/* 3. The loop, the event sink and the supervisor. */
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout is an EPIPE, not our death; children get SIG_DFL */
+	base = event_base_new();
+	if (!base) {
+		fprintf(stderr, "stagevisor-agent: cannot create the event loop\n");
+		goto out;
+	}
+	events = events_new(stream);
+	if (!events) {
+		fprintf(stderr, "stagevisor-agent: STAGEVISOR_STREAM: \"%s\" is not a stream id ([A-Za-z0-9_.-]{1,64})\n", stream);
+		goto out;
+	}
+	stage = stage_new(base, spec, events, err, sizeof err);
+	if (!stage) {
+		fprintf(stderr, "stagevisor-agent: %s\n", err);
+		goto out;
+	}
+
+	/* 4. Run until the stage has ended (stage.c breaks the loop), flush, exit. */
+	if (stage_start(stage) < 0) {
+		fprintf(stderr, "stagevisor-agent: cannot start: %s\n", strerror(errno));
+		goto out;
+	}
+	/* stage.c breaks the loop when the stage has ended and no one holds it open. */
+	while (!stage_finished(stage))
+		if (event_base_dispatch(base) < 0)
+			break;
+	stage_flush(stage);
+	rc = stage_done(stage) ? stage_result(stage) : EXIT_AGENT_ERROR;
+out:
+	stage_free(stage);
+	events_free(events);
+	if (base)
+		event_base_free(base);
+	spec_free(spec);
+	return rc;
+}

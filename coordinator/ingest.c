@@ -1,0 +1,459 @@
+/* ingest — see ingest.h. */
+#include "ingest.h"
+
+#include "protocol/protocol.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+#define INGEST_MAX_HEADERS (16u << 10)
+#define INGEST_MAX_FAULTS 8
+
+struct ingest_route {
+	struct stream *stream;
+	char *token;
+};
+
+struct ingest_fault {
+	int status;
+	unsigned remaining;
+};
+
+struct ingest {
+	struct event_base *base;
+	SSL_CTX *ctx;
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	int conn_idx; /* SSL ex_data index of the struct ingest_conn */
+	size_t max_body;
+	unsigned max_conns;
+	struct timeval timeout;
+	struct ingest_route *routes;
+	size_t nroutes, caproutes;
+	struct ingest_fault faults[INGEST_MAX_FAULTS];
+	size_t nfaults;
+	struct ingest_stats stats;
+};
+
+/* One TLS connection. Freed with its SSL object (ex_data free callback), so there is one
+ * place where a connection ends, whoever closes it. */
+struct ingest_conn {
+	struct ingest *in;
+	struct bufferevent *bev;
+	struct event *deadline;
+	int refused;
+};
+
+static void ingest_conn_free_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+	struct ingest_conn *c = ptr;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (!c)
+		return;
+	if (c->in->stats.conns_open > 0)
+		c->in->stats.conns_open--;
+	if (c->deadline)
+		event_free(c->deadline);
+	free(c);
+}
+
+static struct ingest_conn *ingest_conn_of_bev(struct ingest *in, struct bufferevent *bev)
+{
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return ssl ? SSL_get_ex_data(ssl, in->conn_idx) : NULL;
+}
+
+/* The request deadline expired: drop the connection however far its request got. */
+static void ingest_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest_conn *c = arg;
+	bufferevent_data_cb rd, wr;
+	bufferevent_event_cb ev;
+	void *cbarg = NULL;
+
+	(void)fd;
+	(void)what;
+	c->in->stats.conns_expired++;
+	/* evhttp keeps its connection as the bufferevent's callback argument. */
+	bufferevent_getcb(c->bev, &rd, &wr, &ev, &cbarg);
+	if (cbarg)
+		evhttp_connection_free(cbarg); /* frees the bufferevent, the SSL and c */
+}
+
+static int ingest_on_client_hello(SSL *ssl, int *alert, void *arg)
+{
+	struct ingest *in = arg;
+	struct ingest_conn *c = SSL_get_ex_data(ssl, in->conn_idx);
+
+	if (c && c->refused) {
+		*alert = SSL_AD_INTERNAL_ERROR;
+		return SSL_CLIENT_HELLO_ERROR;
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+static struct bufferevent *ingest_on_accept(struct event_base *base, void *arg)
+{
+	struct ingest *in = arg;
+	struct ingest_conn *c = calloc(1, sizeof *c);
+	SSL *ssl = NULL;
+
+	if (!c)
+		return NULL;
+	c->in = in;
+	ssl = SSL_new(in->ctx);
+	if (!ssl || !SSL_set_ex_data(ssl, in->conn_idx, c)) {
+		SSL_free(ssl);
+		free(c);
+		return NULL;
+	}
+	in->stats.conns_open++;
+	in->stats.conns_total++;
+	if (in->stats.conns_open > in->max_conns) {
+		/* Refused in the TLS handshake (see ingest_on_client_hello): evhttp gives us no
+		 * way to close a connection it is about to create. */
+		c->refused = 1;
+		in->stats.conns_refused++;
+	}
+	c->bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev)
+		return NULL; /* SSL_free happened inside, and with it c */
+	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	c->deadline = evtimer_new(base, ingest_on_deadline, c);
+	if (c->deadline)
+		evtimer_add(c->deadline, &in->timeout);
+	return c->bev;
+}
+
+int ingest_parse_path(const char *path, char *id, size_t idlen)
+{
+	char buf[PR_STREAM_MAX + 1];
+
+	if (pr_path_stream(path, buf) != 0 || strlen(buf) >= idlen)
+		return -1;
+	memcpy(id, buf, strlen(buf) + 1);
+	return 0;
+}
+
+int ingest_token_ok(const char *authorization, const char *expected)
+{
+	char presented[PR_TOKEN_LEN + 1];
+
+	if (pr_token_from_authorization(authorization, presented) != 0)
+		return 0;
+	return pr_token_equal(presented, expected);
+}
+
+static void ingest_answer_text(char *answer, size_t cap, const char *text)
+{
+	snprintf(answer, cap, "%s", text);
+}
+
+int ingest_handle_batch(struct stream *s, const char *body, size_t len, char *answer, size_t cap)
+{
+	struct pr_batch b;
+	struct pr_error e;
+	struct pr_ack_plan plan;
+	struct pr_response resp = {0};
+	char why[200];
+	int status = 200;
+
+	memset(&e, 0, sizeof e);
+	if (pr_batch_decode(body, len, stream_id(s), &b, &e) != 0) {
+		ingest_answer_text(answer, cap, e.text);
+		return e.status == 413 ? 413 : 400;
+	}
+	if (pr_ack_plan_batch(stream_ack(s), &b, &plan, &e) != 0) {
+		ingest_answer_text(answer, cap, e.text);
+		pr_batch_clear(&b);
+		return 400;
+	}
+	for (size_t i = plan.store_from; i < plan.store_from + plan.store_count; i++) {
+		if (stream_add(s, json_array_get(b.events, i), STREAM_FROM_HTTPS, why, sizeof why) < 0) {
+			/* Valid by the protocol but not for this stream (a second `end`): stop here;
+			 * the ack tells the agent what was kept. */
+			ingest_answer_text(answer, cap, why);
+			status = 400;
+			break;
+		}
+	}
+	stream_flush(s);
+	pr_batch_clear(&b);
+	if (status != 200)
+		return status;
+	resp.ack = stream_ack(s);
+	resp.resend_from = plan.resend_from ? resp.ack + 1 : 0;
+	resp.cancel = stream_cancel(s);
+	resp.detach = stream_detach(s);
+	if (pr_response_format(&resp, answer, cap) < 0) {
+		ingest_answer_text(answer, cap, "response too large");
+		return 500;
+	}
+	return 200;
+}
+
+static void ingest_reply(struct evhttp_request *req, int status, const char *reason, const char *body)
+{
+	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(h, "Content-Type", status == 200 ? "application/json" : "text/plain; charset=utf-8");
+	evbuffer_add(out, body, strlen(body));
+	evbuffer_add(out, "\n", 1);
+	evhttp_send_reply(req, status, reason, NULL);
+}
+
+static struct ingest_route *ingest_find(struct ingest *in, const char *id)
+{
+	for (size_t i = 0; i < in->nroutes; i++)
+		if (strcmp(stream_id(in->routes[i].stream), id) == 0)
+			return &in->routes[i];
+	return NULL;
+}
+
+static int ingest_next_fault(struct ingest *in)
+{
+	for (size_t i = 0; i < in->nfaults; i++) {
+		if (in->faults[i].remaining > 0) {
+			in->faults[i].remaining--;
+			return in->faults[i].status;
+		}
+	}
+	return 0;
+}
+
+static const char *ingest_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+static void ingest_request(struct ingest *in, struct evhttp_request *req)
+{
+	char id[PR_STREAM_MAX + 1], answer[PR_RESPONSE_MAX];
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	struct ingest_route *route;
+	struct evbuffer *body;
+	size_t len;
+	int status, fault;
+
+	in->stats.requests++;
+	if (!path || ingest_parse_path(path, id, sizeof id) || !(route = ingest_find(in, id))) {
+		ingest_reply(req, 404, ingest_reason(404), "no such stream");
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+		ingest_reply(req, 405, ingest_reason(405), "POST only");
+		return;
+	}
+	/* Before anything looks at the body. (libevent 2.1 has no server-side hook between the
+	 * headers and the body, so evhttp has read it, within max_body; it is never decoded.) */
+	if (!ingest_token_ok(evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"),
+	                     route->token)) {
+		in->stats.rejected_401++;
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
+		ingest_reply(req, 401, ingest_reason(401), "no valid token for this stream");
+		return;
+	}
+	fault = ingest_next_fault(in);
+	if (fault) {
+		in->stats.faults_injected++;
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "0");
+		ingest_reply(req, fault, ingest_reason(fault), "injected fault (STAGEVISOR_TEST_FAULTS)");
+		return;
+	}
+	body = evhttp_request_get_input_buffer(req);
+	len = evbuffer_get_length(body);
+	if (len > in->max_body) {
+		in->stats.rejected_413++;
+		ingest_reply(req, 413, ingest_reason(413), "body too large");
+		return;
+	}
+	status = ingest_handle_batch(route->stream, (const char *)evbuffer_pullup(body, -1), len, answer,
+	                             sizeof answer);
+	if (status == 200)
+		in->stats.stored_batches++;
+	else if (status == 413)
+		in->stats.rejected_413++;
+	else
+		in->stats.rejected_400++;
+	ingest_reply(req, status, ingest_reason(status), answer);
+}
+
+static void ingest_on_request(struct evhttp_request *req, void *arg)
+{
+	struct ingest *in = arg;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct ingest_conn *c = evcon ? ingest_conn_of_bev(in, evhttp_connection_get_bufferevent(evcon)) : NULL;
+
+	ingest_request(in, req);
+	/* The next request on this connection gets a full deadline of its own. */
+	if (c && c->deadline)
+		evtimer_add(c->deadline, &in->timeout);
+}
+
+static int ingest_parse_faults(struct ingest *in, const char *spec)
+{
+	const char *p = spec;
+
+	while (p && *p) {
+		char *end;
+		long status = strtol(p, &end, 10), count;
+		if (end == p || *end != 'x' || (status != 503 && status != 429 && status != 500))
+			return -1;
+		p = end + 1;
+		count = strtol(p, &end, 10);
+		if (end == p || count < 0 || count > 1000000 || in->nfaults >= INGEST_MAX_FAULTS)
+			return -1;
+		in->faults[in->nfaults].status = (int)status;
+		in->faults[in->nfaults].remaining = (unsigned)count;
+		in->nfaults++;
+		p = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	return 0;
+}
+
+struct ingest *ingest_new(struct event_base *base, SSL_CTX *ctx, const struct ingest_options *opt)
+{
+	struct ingest *in = calloc(1, sizeof *in);
+
+	if (!in)
+		return NULL;
+	in->base = base;
+	in->conn_idx = -1;
+	in->max_body = opt && opt->max_body ? opt->max_body : INGEST_MAX_BODY_DEFAULT;
+	in->max_conns = opt && opt->max_conns ? opt->max_conns : INGEST_MAX_CONNS_DEFAULT;
+	in->timeout.tv_sec = opt && opt->timeout_s ? opt->timeout_s : INGEST_TIMEOUT_DEFAULT_S;
+	if (opt && opt->faults && ingest_parse_faults(in, opt->faults))
+		goto fail;
+	if (SSL_CTX_up_ref(ctx) != 1)
+		goto fail;
+	in->ctx = ctx;
+	SSL_CTX_set_client_hello_cb(ctx, ingest_on_client_hello, in);
+	in->conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, ingest_conn_free_ex);
+	if (in->conn_idx < 0)
+		goto fail;
+	in->http = evhttp_new(base);
+	if (!in->http)
+		goto fail;
+	evhttp_set_bevcb(in->http, ingest_on_accept, in);
+	evhttp_set_gencb(in->http, ingest_on_request, in);
+	evhttp_set_max_headers_size(in->http, INGEST_MAX_HEADERS);
+	/* evhttp answers 413 itself and stops reading once Content-Length or the chunks exceed this. */
+	evhttp_set_max_body_size(in->http, (ev_ssize_t)in->max_body);
+	evhttp_set_timeout(in->http, (int)in->timeout.tv_sec);
+	evhttp_set_allowed_methods(in->http, EVHTTP_REQ_POST | EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	                                     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
+	return in;
+fail:
+	ingest_free(in);
+	return NULL;
+}
+
+void ingest_free(struct ingest *in)
+{
+	if (!in)
+		return;
+	if (in->http)
+		evhttp_free(in->http); /* closes every connection; their ex_data frees run now */
+	if (in->ctx) {
+		SSL_CTX_set_client_hello_cb(in->ctx, NULL, NULL);
+		SSL_CTX_free(in->ctx);
+	}
+	for (size_t i = 0; i < in->nroutes; i++)
+		free(in->routes[i].token);
+	free(in->routes);
+	free(in);
+}
+
+int ingest_listen(struct ingest *in, const char *host, int port)
+{
+	in->bound = evhttp_bind_socket_with_handle(in->http, host, (ev_uint16_t)port);
+	return in->bound ? 0 : -1;
+}
+
+int ingest_port(const struct ingest *in)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	evutil_socket_t fd;
+
+	if (!in->bound)
+		return -1;
+	fd = evhttp_bound_socket_get_fd(in->bound);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
+}
+
+int ingest_add_stream(struct ingest *in, struct stream *s, const char *token)
+{
+	struct ingest_route *r;
+
+	if (!token || !*token || ingest_find(in, stream_id(s)))
+		return -1;
+	if (in->nroutes == in->caproutes) {
+		size_t cap = in->caproutes ? in->caproutes * 2 : 8;
+		r = realloc(in->routes, cap * sizeof *r);
+		if (!r)
+			return -1;
+		in->routes = r;
+		in->caproutes = cap;
+	}
+	r = &in->routes[in->nroutes];
+	r->token = strdup(token);
+	if (!r->token)
+		return -1;
+	r->stream = s;
+	in->nroutes++;
+	return 0;
+}
+
+void ingest_remove_stream(struct ingest *in, struct stream *s)
+{
+	for (size_t i = 0; i < in->nroutes; i++) {
+		if (in->routes[i].stream == s) {
+			free(in->routes[i].token);
+			in->routes[i] = in->routes[--in->nroutes];
+			return;
+		}
+	}
+}
+
+struct ingest_stats ingest_stats(const struct ingest *in)
+{
+	return in->stats;
+}

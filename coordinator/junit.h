@@ -1,0 +1,26 @@
+/*
+ * junit — writes a stage's results as JUnit XML for the Jenkins junit plugin.
+ *
+ * Layout: <testsuites> with one <testsuite> per test suite (test events grouped by their
+ * `suite`), one per analysis tool (findings as test cases named by their fingerprint:
+ * severity error and warning fail, info passes with the message in <system-out>), and a
+ * "stagevisor" suite with the stage itself and one failing case per infrastructure problem
+ * (report.h). Text and attributes are escaped, and characters XML 1.0 forbids are dropped.
+ * It does not read XML (expat does that elsewhere) or decide verdicts.
+ */
+#ifndef SV_COORD_JUNIT_H
+#define SV_COORD_JUNIT_H
+
+#include <stdio.h>
+
+#include "report.h"
+#include "stream.h"
+
+/* Writes to path atomically (temp file + rename). 0 or -1 (errno kept). */
+int junit_write_file(const char *path, const struct stream *s, const struct report *r);
+int junit_write(FILE *out, const struct stream *s, const struct report *r);
+
+/* Escaped XML text of s (attribute-safe) appended to out; invalid characters are dropped. */
+void junit_escape(FILE *out, const char *s);
+
+#endif

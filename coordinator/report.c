@@ -1,0 +1,157 @@
+/* report — see report.h. */
+#include "report.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static void report_problem(struct report *r, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	struct report_problem *p;
+
+	if (r->ninfra >= REPORT_MAX_INFRA)
+		return;
+	p = &r->infra[r->ninfra++];
+	snprintf(p->name, sizeof p->name, "%s", name);
+	va_start(ap, fmt);
+	vsnprintf(p->message, sizeof p->message, fmt, ap);
+	va_end(ap);
+}
+
+static const char *report_str(const json_t *ev, const char *key)
+{
+	const char *v = json_string_value(json_object_get(ev, key));
+	return v ? v : "";
+}
+
+void report_judge(struct report *r, const struct stream *s, const struct report_agent *agent,
+                  int interrupted_by, bool timed_out, double elapsed_s, const char *stage_name)
+{
+	char why[512];
+	uint64_t missing = 0, max = stream_max_seq(s);
+	const json_t *end = stream_end(s);
+	bool test_failures;
+
+	memset(r, 0, sizeof *r);
+	r->stage = stage_name;
+	r->tally = stream_tally(s);
+	r->elapsed_s = elapsed_s;
+	r->interrupted_by = interrupted_by;
+	r->timed_out = timed_out;
+	r->agent_result = -1;
+
+	for (uint64_t seq = 1; seq <= max; seq++) {
+		const json_t *ev = stream_get(s, seq);
+		const char *type = report_str(ev, "type");
+		if (strcmp(type, "stage") == 0 && !r->stage && *report_str(ev, "stage"))
+			r->stage = report_str(ev, "stage");
+		if (strcmp(type, "process") == 0 && strcmp(report_str(ev, "event"), "failed") == 0) {
+			char name[128];
+			snprintf(name, sizeof name, "process %s", report_str(ev, "process"));
+			report_problem(r, name, "process %s failed for good: %s", report_str(ev, "process"),
+			               report_str(ev, "reason"));
+		}
+	}
+	if (!r->stage)
+		r->stage = "stage";
+
+	if (!agent->started)
+		report_problem(r, "agent", "the agent could not be started: %s", agent->start_error);
+	else if (agent->exited && agent->signal && !agent->stopped_by_us)
+		report_problem(r, "agent", "the agent was killed by signal %d", agent->signal);
+	else if (agent->exited && agent->exit_code == 125)
+		report_problem(r, "agent", "the agent rejected its configuration (exit 125); see its output above");
+	else if (agent->exited && agent->exit_code >= 126 && agent->exit_code <= 127 && !end)
+		report_problem(r, "agent", "the agent could not be executed (exit %d)", agent->exit_code);
+	if (timed_out)
+		report_problem(r, "timeout", "the stage did not end within the time limit; it was stopped");
+
+	if (stream_check_complete(s, &missing, why, sizeof why) == 0) {
+		r->complete = true;
+		r->missing_logs = missing;
+	} else if (agent->started) {
+		report_problem(r, "stream", "stream incomplete: %s", why);
+	}
+	if (end && json_is_integer(json_object_get(end, "result")))
+		r->agent_result = (int)json_integer_value(json_object_get(end, "result"));
+	else if (agent->exited && agent->exit_code >= 0)
+		r->agent_result = agent->exit_code;
+
+	test_failures = r->tally.failed + r->tally.error > 0;
+	if (interrupted_by) {
+		r->exit_code = 128 + interrupted_by;
+		r->result = "interrupted";
+	} else if (r->ninfra > 0 && !(r->ninfra == 1 && strncmp(r->infra[0].name, "process ", 8) == 0 && r->complete)) {
+		/* A process that failed for good in a stream that is otherwise complete is the
+		 * stage's own failure (its essential process broke); everything else is ours. */
+		r->exit_code = REPORT_INFRA;
+		r->result = "infrastructure-error";
+	} else if (test_failures || r->agent_result != 0 || r->ninfra > 0) {
+		r->exit_code = REPORT_FAILED;
+		r->result = "failed";
+	} else {
+		r->exit_code = REPORT_PASSED;
+		r->result = "passed";
+	}
+}
+
+void report_print_summary(FILE *out, const struct report *r, const struct stream *s)
+{
+	const struct stream_tally *t = &r->tally;
+
+	fprintf(out, "\n");
+	fprintf(out, "  stage      %s\n", r->stage);
+	fprintf(out, "  result     %s (exit %d)\n", r->result, r->exit_code);
+	fprintf(out, "  tests      %llu passed, %llu failed, %llu errors, %llu skipped\n",
+	        (unsigned long long)t->passed, (unsigned long long)t->failed, (unsigned long long)t->error,
+	        (unsigned long long)t->skipped);
+	fprintf(out, "  findings   %llu errors, %llu warnings, %llu info\n", (unsigned long long)t->f_error,
+	        (unsigned long long)t->f_warning, (unsigned long long)t->f_info);
+	fprintf(out, "  events     %llu stored (%llu first seen in the fallback lines, %llu duplicates ignored)\n",
+	        (unsigned long long)t->stored, (unsigned long long)t->from_fallback, (unsigned long long)t->duplicates);
+	if (r->complete)
+		fprintf(out, "  stream     %s complete%s\n", stream_id(s),
+		        r->missing_logs ? " (some log lines only in the agent's output)" : "");
+	else
+		fprintf(out, "  stream     %s INCOMPLETE\n", stream_id(s));
+	if (r->agent_result >= 0)
+		fprintf(out, "  agent      exit %d\n", r->agent_result);
+	fprintf(out, "  elapsed    %.1f s\n", r->elapsed_s);
+	for (size_t i = 0; i < r->ninfra; i++)
+		fprintf(out, "  problem    %s: %s\n", r->infra[i].name, r->infra[i].message);
+	fflush(out);
+}
+
+json_t *report_json(const struct report *r, const struct stream *s, const char *junit_path,
+                    const char *events_path)
+{
+	const struct stream_tally *t = &r->tally;
+	json_t *problems = json_array(), *o;
+
+	for (size_t i = 0; i < r->ninfra; i++)
+		json_array_append_new(problems, json_pack("{s:s,s:s}", "name", r->infra[i].name, "message",
+		                                          r->infra[i].message));
+	o = json_pack("{s:i,s:s,s:s,s:i,s:s,s:b,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:f,s:o}",
+	              "version", 1, "stage", r->stage, "result", r->result, "exit_code", r->exit_code,
+	              "stream", stream_id(s), "complete", r->complete,
+	              "tests", "passed", (json_int_t)t->passed, "failed", (json_int_t)t->failed, "error",
+	              (json_int_t)t->error, "skipped", (json_int_t)t->skipped,
+	              "findings", "error", (json_int_t)t->f_error, "warning", (json_int_t)t->f_warning, "info",
+	              (json_int_t)t->f_info,
+	              "metrics", (json_int_t)t->metrics, "logs", (json_int_t)t->logs, "events",
+	              (json_int_t)t->stored, "from_fallback", (json_int_t)t->from_fallback,
+	              "elapsed_s", r->elapsed_s, "problems", problems);
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "agent_result", r->agent_result >= 0 ? json_integer(r->agent_result) : json_null());
+	if (junit_path)
+		json_object_set_new(o, "junit", json_string(junit_path));
+	if (events_path)
+		json_object_set_new(o, "events_file", json_string(events_path));
+	return o;
+}
+
+int report_write_json(const char *path, const json_t *summary)
+{
+	return json_dump_file(summary, path, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? 0 : -1;
+}

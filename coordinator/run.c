@@ -1,0 +1,578 @@
+/* run — see run.h. */
+#include "run.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <openssl/rand.h>
+
+#include "cert.h"
+#include "protocol/protocol.h"
+#include "console.h"
+#include "ingest.h"
+#include "junit.h"
+#include "local.h"
+#include "report.h"
+#include "specfile.h"
+#include "state.h"
+#include "stream.h"
+
+#define RUN_LINE_MAX (1u << 20)
+#define RUN_KILL_SLACK_S 10
+
+struct run_options {
+	const char *backend, *spec, *junit, *json, *listen, *advertise, *agent;
+	const char *tls_cert, *tls_key, *state_dir;
+	unsigned timeout_s, max_conns, io_timeout_s;
+	size_t max_body;
+	bool no_pidns;
+};
+
+struct run {
+	struct run_options opt;
+	struct event_base *base;
+	struct specfile *spec;
+	struct cert *cert;
+	SSL_CTX *ctx;
+	struct ingest *ingest;
+	struct stream *stream;
+	struct console *console;
+	struct bufferevent *out;
+	struct event *ev_int, *ev_term, *ev_chld, *ev_tick;
+	pid_t agent;
+	bool pidns, out_eof, finished;
+	struct report_agent ra;
+	long long start_ms, stop_ms, reaped_ms;
+	int interrupted_by;
+	bool timed_out;
+	unsigned long bad_lines;
+	char stream_id[32], token[PR_TOKEN_LEN + 1], url[512];
+	char run_dir[PATH_MAX], events_path[PATH_MAX + 32], state_dir[PATH_MAX];
+};
+
+void run_usage(void)
+{
+	printf("usage: stagevisor run --backend local --spec FILE [options]\n"
+	       "\n"
+	       "Runs one stage on this machine: starts stagevisor-agent (PID 1 of its own PID\n"
+	       "namespace when possible) with the stage spec, receives its event stream over HTTPS,\n"
+	       "shows live progress, writes reports and exits with the stage's verdict.\n"
+	       "\n"
+	       "  --backend local     where the stage runs (only `local` exists so far)\n"
+	       "  --spec FILE         the stage spec (JSON), passed to the agent inline\n"
+	       "  --junit FILE        write JUnit XML (tests, findings per tool, infrastructure)\n"
+	       "  --json FILE         write a machine-readable summary\n"
+	       "  --listen ADDR:PORT  where the ingest server listens (default 127.0.0.1:0, any port)\n"
+	       "  --advertise URL     the URL agents are given (default https://ADDR:PORT of --listen)\n"
+	       "  --agent PATH        the agent binary (default: stagevisor-agent next to this\n"
+	       "                      program, else in PATH)\n"
+	       "  --timeout S         stop the stage after S seconds (default: no limit)\n"
+	       "  --tls-cert FILE --tls-key FILE\n"
+	       "                      serve this certificate instead of a fresh self-signed one\n"
+	       "  --state-dir DIR     where runs/<stream>/events.jsonl is kept (see README.md)\n"
+	       "  --max-connections N, --io-timeout S, --max-body BYTES\n"
+	       "                      ingest server bounds (defaults 4096, 30 s, 1 MiB)\n"
+	       "  --no-pidns          do not try a new PID namespace\n"
+	       "\n"
+	       "Exit codes: 0 passed, 1 tests or checks failed, 2 usage error, 3 infrastructure\n"
+	       "error (agent crashed or could not start, stream incomplete), 128+n interrupted by\n"
+	       "signal n (reports are still written).\n");
+}
+
+static long long run_elapsed(const struct run *r)
+{
+	return state_now_ms() - r->start_ms;
+}
+
+static void run_on_event(void *arg, const json_t *ev)
+{
+	struct run *r = arg;
+
+	console_event(r->console, ev, state_now_ms());
+}
+
+/* One line of the agent's stdout: a fallback event or output to pass through. */
+static void run_agent_line(struct run *r, const char *line, size_t len)
+{
+	struct pr_error e;
+	json_t *ev = NULL;
+	char err[256];
+	int k;
+
+	memset(&e, 0, sizeof e);
+	k = pr_fallback_parse_line(line, len, &ev, &e);
+	if (k == 0) {
+		console_output(r->console, line, len);
+		return;
+	}
+	if (k < 0 || stream_add(r->stream, ev, STREAM_FROM_FALLBACK, err, sizeof err) < 0) {
+		if (r->bad_lines++ < 5)
+			console_note(r->console, state_now_ms(), "ignored a fallback line: %s", k < 0 ? e.text : err);
+	}
+	json_decref(ev);
+}
+
+static void run_check_done(struct run *r);
+
+static void run_on_output(struct bufferevent *bev, void *arg)
+{
+	struct run *r = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n;
+	char *line;
+
+	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+		run_agent_line(r, line, n);
+		free(line);
+	}
+	/* A line longer than the bound is taken in pieces rather than growing without end. */
+	while (evbuffer_get_length(in) >= RUN_LINE_MAX) {
+		line = malloc(RUN_LINE_MAX);
+		if (!line)
+			break;
+		evbuffer_remove(in, line, RUN_LINE_MAX);
+		console_output(r->console, line, RUN_LINE_MAX);
+		free(line);
+	}
+	stream_flush(r->stream);
+}
+
+static void run_on_output_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct run *r = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		run_on_output(bev, arg);
+		if (evbuffer_get_length(in) > 0) {
+			size_t n = evbuffer_get_length(in);
+			char *rest = malloc(n);
+			if (rest) {
+				evbuffer_remove(in, rest, n);
+				run_agent_line(r, rest, n);
+				free(rest);
+			}
+		}
+		stream_flush(r->stream);
+		r->out_eof = true;
+		bufferevent_disable(bev, EV_READ);
+		run_check_done(r);
+	}
+}
+
+static void run_stop_agent(struct run *r, const char *why)
+{
+	if (r->agent <= 0 || r->ra.exited)
+		return;
+	if (!r->stop_ms) {
+		console_note(r->console, state_now_ms(), "stopping the stage (%s)", why);
+		stream_set_cancel(r->stream, true);
+		r->ra.stopped_by_us = true;
+		kill(r->agent, SIGTERM);
+		r->stop_ms = state_now_ms();
+	}
+}
+
+static void run_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)what;
+	if (!r->interrupted_by) {
+		r->interrupted_by = (int)sig;
+		run_stop_agent(r, sig == SIGINT ? "interrupted" : "terminated");
+	} else if (r->agent > 0 && !r->ra.exited) {
+		console_note(r->console, state_now_ms(), "second signal: killing the agent");
+		kill(r->agent, SIGKILL);
+	}
+}
+
+static void run_on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+	int status;
+	pid_t p;
+
+	(void)sig;
+	(void)what;
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (p != r->agent)
+			continue;
+		r->ra.exited = true;
+		r->reaped_ms = state_now_ms();
+		if (WIFEXITED(status)) {
+			r->ra.exit_code = WEXITSTATUS(status);
+			console_note(r->console, r->reaped_ms, "agent exited with %d", r->ra.exit_code);
+		} else if (WIFSIGNALED(status)) {
+			r->ra.signal = WTERMSIG(status);
+			console_note(r->console, r->reaped_ms, "agent killed by signal %d", r->ra.signal);
+		}
+	}
+	run_check_done(r);
+}
+
+static void run_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	long long now = state_now_ms();
+
+	(void)fd;
+	(void)what;
+	console_tick(r->console, now);
+	if (r->opt.timeout_s && !r->timed_out && !r->ra.exited && run_elapsed(r) > (long long)r->opt.timeout_s * 1000) {
+		r->timed_out = true;
+		run_stop_agent(r, "time limit reached");
+	}
+	if (r->stop_ms && !r->ra.exited &&
+	    now - r->stop_ms > (long long)(r->spec->stop_timeout_s + RUN_KILL_SLACK_S) * 1000) {
+		console_note(r->console, now, "the agent did not stop within its stop budget: killing it");
+		kill(r->agent, SIGKILL);
+		r->stop_ms = now; /* once per budget */
+	}
+	/* Output still open long after the agent is gone: something it started holds the pipe. */
+	if (r->ra.exited && !r->out_eof && now - r->reaped_ms > 2000) {
+		r->out_eof = true;
+		run_check_done(r);
+	}
+}
+
+static void run_check_done(struct run *r)
+{
+	if (r->ra.exited && r->out_eof && !r->finished) {
+		r->finished = true;
+		event_base_loopbreak(r->base);
+	}
+}
+
+static int run_parse_listen(const char *s, char *host, size_t hostlen, int *port)
+{
+	const char *colon;
+	char *end;
+	long p;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':' || (size_t)(close - s - 1) >= hostlen)
+			return -1;
+		memcpy(host, s + 1, (size_t)(close - s - 1));
+		host[close - s - 1] = '\0';
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= hostlen)
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+		if (!*host)
+			snprintf(host, hostlen, "127.0.0.1");
+	}
+	p = strtol(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || p < 0 || p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+static int run_parse_options(struct run_options *o, int argc, char **argv)
+{
+	enum { O_BACKEND = 256, O_SPEC, O_JUNIT, O_JSON, O_LISTEN, O_ADVERTISE, O_AGENT, O_TIMEOUT, O_CERT, O_KEY,
+	       O_STATE, O_MAXCONN, O_IOTIMEOUT, O_MAXBODY, O_NOPIDNS, O_HELP };
+	static const struct option longopts[] = {
+		{"backend", required_argument, NULL, O_BACKEND}, {"spec", required_argument, NULL, O_SPEC},
+		{"junit", required_argument, NULL, O_JUNIT}, {"json", required_argument, NULL, O_JSON},
+		{"listen", required_argument, NULL, O_LISTEN}, {"advertise", required_argument, NULL, O_ADVERTISE},
+		{"agent", required_argument, NULL, O_AGENT}, {"timeout", required_argument, NULL, O_TIMEOUT},
+		{"tls-cert", required_argument, NULL, O_CERT}, {"tls-key", required_argument, NULL, O_KEY},
+		{"state-dir", required_argument, NULL, O_STATE},
+		{"max-connections", required_argument, NULL, O_MAXCONN},
+		{"io-timeout", required_argument, NULL, O_IOTIMEOUT}, {"max-body", required_argument, NULL, O_MAXBODY},
+		{"no-pidns", no_argument, NULL, O_NOPIDNS}, {"help", no_argument, NULL, O_HELP},
+		{NULL, 0, NULL, 0}};
+	int c;
+	char *end;
+	unsigned long v;
+
+	memset(o, 0, sizeof *o);
+	o->backend = "local";
+	o->listen = "127.0.0.1:0";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_BACKEND: o->backend = optarg; break;
+		case O_SPEC: o->spec = optarg; break;
+		case O_JUNIT: o->junit = optarg; break;
+		case O_JSON: o->json = optarg; break;
+		case O_LISTEN: o->listen = optarg; break;
+		case O_ADVERTISE: o->advertise = optarg; break;
+		case O_AGENT: o->agent = optarg; break;
+		case O_CERT: o->tls_cert = optarg; break;
+		case O_KEY: o->tls_key = optarg; break;
+		case O_STATE: o->state_dir = optarg; break;
+		case O_NOPIDNS: o->no_pidns = true; break;
+		case O_TIMEOUT:
+		case O_MAXCONN:
+		case O_IOTIMEOUT:
+		case O_MAXBODY:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || v > 1ul << 32) {
+				fprintf(stderr, "stagevisor run: %s: not a number: %s\n", argv[optind - 1], optarg);
+				return -1;
+			}
+			if (c == O_TIMEOUT)
+				o->timeout_s = (unsigned)v;
+			else if (c == O_MAXCONN)
+				o->max_conns = (unsigned)v;
+			else if (c == O_IOTIMEOUT)
+				o->io_timeout_s = (unsigned)v;
+			else
+				o->max_body = v;
+			break;
+		case 'h':
+		case O_HELP: run_usage(); return 1;
+		default: return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "stagevisor run: unexpected argument: %s\n", argv[optind]);
+		return -1;
+	}
+	if (strcmp(o->backend, "local") != 0) {
+		fprintf(stderr, "stagevisor run: --backend %s: not yet available (only `local` exists)\n", o->backend);
+		return -1;
+	}
+	if (!o->spec) {
+		fprintf(stderr, "stagevisor run: --spec FILE is required\n");
+		return -1;
+	}
+	if (!o->tls_cert != !o->tls_key) {
+		fprintf(stderr, "stagevisor run: --tls-cert and --tls-key go together\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything before the loop. Returns 0, REPORT_USAGE or REPORT_INFRA. */
+static int run_setup(struct run *r)
+{
+	char err[512], host[256], agentbuf[PATH_MAX];
+	struct ingest_options io = {0};
+	int port;
+	char *env[8];
+	char e_url[600], e_token[100], e_pin[100], e_stream[64];
+	char *e_spec = NULL;
+	struct local_spawn ls;
+	int fd = -1, rc = REPORT_INFRA;
+	unsigned char random[PR_TOKEN_RANDOM];
+
+	r->spec = specfile_load(r->opt.spec, err, sizeof err);
+	if (!r->spec) {
+		fprintf(stderr, "stagevisor run: --spec %s\n", err);
+		return REPORT_USAGE;
+	}
+	if (run_parse_listen(r->opt.listen, host, sizeof host, &port)) {
+		fprintf(stderr, "stagevisor run: --listen %s: expected ADDR:PORT\n", r->opt.listen);
+		return REPORT_USAGE;
+	}
+	if (r->opt.state_dir)
+		snprintf(r->state_dir, sizeof r->state_dir, "%s", r->opt.state_dir);
+	else if (state_default_dir(r->state_dir, sizeof r->state_dir)) {
+		fprintf(stderr, "stagevisor run: no state directory: set --state-dir, XDG_STATE_HOME or HOME\n");
+		return REPORT_USAGE;
+	}
+	memcpy(r->stream_id, "sv-", 3);
+	if (local_random_hex(r->stream_id + 3, 16) || RAND_bytes(random, sizeof random) != 1) {
+		fprintf(stderr, "stagevisor run: no randomness for the token\n");
+		return REPORT_INFRA;
+	}
+	pr_token_format(random, r->token);
+	if (snprintf(r->run_dir, sizeof r->run_dir, "%s/runs/%s", r->state_dir, r->stream_id) >=
+	        (int)sizeof r->run_dir ||
+	    snprintf(r->events_path, sizeof r->events_path, "%s/events.jsonl", r->run_dir) >=
+	        (int)sizeof r->events_path) {
+		fprintf(stderr, "stagevisor run: --state-dir: path too long\n");
+		return REPORT_USAGE;
+	}
+	if (state_mkdirs(r->run_dir)) {
+		fprintf(stderr, "stagevisor run: %s: %s\n", r->run_dir, strerror(errno));
+		return REPORT_INFRA;
+	}
+	r->stream = stream_new(r->stream_id, r->events_path, 0);
+	r->base = event_base_new();
+	r->console = console_new(stdout, isatty(STDOUT_FILENO), r->start_ms);
+	if (!r->stream || !r->base || !r->console) {
+		fprintf(stderr, "stagevisor run: cannot set up: %s\n", strerror(errno));
+		return REPORT_INFRA;
+	}
+	stream_set_listener(r->stream, run_on_event, r);
+
+	if (r->opt.tls_cert) {
+		r->cert = cert_load(r->opt.tls_cert, r->opt.tls_key, err, sizeof err);
+		if (!r->cert) {
+			fprintf(stderr, "stagevisor run: %s\n", err);
+			return REPORT_USAGE;
+		}
+	} else {
+		r->cert = cert_new_ephemeral(NULL);
+	}
+	r->ctx = r->cert ? cert_server_ctx(r->cert) : NULL;
+	if (!r->ctx) {
+		fprintf(stderr, "stagevisor run: cannot create the TLS identity\n");
+		return REPORT_INFRA;
+	}
+	io.max_body = r->opt.max_body;
+	io.max_conns = r->opt.max_conns;
+	io.timeout_s = r->opt.io_timeout_s;
+	io.faults = getenv("STAGEVISOR_TEST_FAULTS");
+	r->ingest = ingest_new(r->base, r->ctx, &io);
+	if (!r->ingest) {
+		fprintf(stderr, "stagevisor run: cannot start the ingest server%s\n",
+		        io.faults ? " (is STAGEVISOR_TEST_FAULTS well formed?)" : "");
+		return REPORT_INFRA;
+	}
+	if (ingest_listen(r->ingest, host, port) || ingest_add_stream(r->ingest, r->stream, r->token)) {
+		fprintf(stderr, "stagevisor run: cannot listen on %s: %s\n", r->opt.listen, strerror(errno));
+		return REPORT_INFRA;
+	}
+	if (r->opt.advertise)
+		snprintf(r->url, sizeof r->url, "%s", r->opt.advertise);
+	else
+		snprintf(r->url, sizeof r->url, strchr(host, ':') ? "https://[%s]:%d/" : "https://%s:%d/",
+		         strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : strcmp(host, "::") == 0 ? "::1" : host,
+		         ingest_port(r->ingest));
+
+	r->ev_int = evsignal_new(r->base, SIGINT, run_on_signal, r);
+	r->ev_term = evsignal_new(r->base, SIGTERM, run_on_signal, r);
+	r->ev_chld = evsignal_new(r->base, SIGCHLD, run_on_sigchld, r);
+	r->ev_tick = event_new(r->base, -1, EV_PERSIST, run_on_tick, r);
+	if (!r->ev_int || !r->ev_term || !r->ev_chld || !r->ev_tick || evsignal_add(r->ev_int, NULL) ||
+	    evsignal_add(r->ev_term, NULL) || evsignal_add(r->ev_chld, NULL))
+		return REPORT_INFRA;
+	{
+		struct timeval quarter = {0, 250000};
+		event_add(r->ev_tick, &quarter);
+	}
+
+	snprintf(e_url, sizeof e_url, "STAGEVISOR_URL=%s", r->url);
+	snprintf(e_token, sizeof e_token, "STAGEVISOR_TOKEN=%s", r->token);
+	snprintf(e_pin, sizeof e_pin, "STAGEVISOR_PIN=%s", cert_fingerprint(r->cert));
+	snprintf(e_stream, sizeof e_stream, "STAGEVISOR_STREAM=%s", r->stream_id);
+	e_spec = malloc(strlen(r->spec->text) + 32);
+	if (!e_spec)
+		return REPORT_INFRA;
+	sprintf(e_spec, "STAGEVISOR_SPEC=%s", r->spec->text);
+	env[0] = e_url;
+	env[1] = e_token;
+	env[2] = e_pin;
+	env[3] = e_stream;
+	env[4] = e_spec;
+	env[5] = NULL;
+	ls.agent = r->opt.agent ? r->opt.agent : local_default_agent(agentbuf, sizeof agentbuf);
+	ls.env = env;
+	ls.stdout_fd = -1;
+	ls.detach = false;
+	ls.pidns = !r->opt.no_pidns;
+	console_note(r->console, state_now_ms(), "stage %s: stream %s, ingest %s, events in %s", r->spec->stage,
+	             r->stream_id, r->url, r->events_path);
+	r->agent = local_start(&ls, &fd, &r->pidns, err, sizeof err);
+	free(e_spec);
+	if (r->agent < 0) {
+		r->ra.started = false;
+		if (snprintf(r->ra.start_error, sizeof r->ra.start_error, "%s", err) >= (int)sizeof r->ra.start_error)
+			r->ra.start_error[sizeof r->ra.start_error - 2] = '~';
+		console_note(r->console, state_now_ms(), "cannot start the agent: %s", err);
+		return 0; /* judged below: an infrastructure error with reports */
+	}
+	r->ra.started = true;
+	r->ra.exit_code = -1;
+	console_note(r->console, state_now_ms(), "agent %s started, pid %ld%s", ls.agent, (long)r->agent,
+	             r->pidns ? " (own PID namespace)" : "");
+	evutil_make_socket_nonblocking(fd);
+	r->out = bufferevent_socket_new(r->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!r->out) {
+		close(fd);
+		return REPORT_INFRA;
+	}
+	bufferevent_setcb(r->out, run_on_output, NULL, run_on_output_event, r);
+	bufferevent_setwatermark(r->out, EV_READ, 0, RUN_LINE_MAX + 4096);
+	bufferevent_enable(r->out, EV_READ);
+	rc = 0;
+	return rc;
+}
+
+static void run_teardown(struct run *r)
+{
+	if (r->out)
+		bufferevent_free(r->out);
+	if (r->ev_int)
+		event_free(r->ev_int);
+	if (r->ev_term)
+		event_free(r->ev_term);
+	if (r->ev_chld)
+		event_free(r->ev_chld);
+	if (r->ev_tick)
+		event_free(r->ev_tick);
+	ingest_free(r->ingest);
+	SSL_CTX_free(r->ctx);
+	cert_free(r->cert);
+	stream_free(r->stream);
+	console_free(r->console);
+	specfile_free(r->spec);
+	if (r->base)
+		event_base_free(r->base);
+}
+
+int run_command(int argc, char **argv)
+{
+	struct run *r = calloc(1, sizeof *r);
+	struct report rep;
+	json_t *summary;
+	int rc, prc;
+
+	if (!r)
+		return REPORT_INFRA;
+	prc = run_parse_options(&r->opt, argc, argv);
+	if (prc != 0) {
+		free(r);
+		return prc > 0 ? 0 : REPORT_USAGE;
+	}
+	r->start_ms = state_now_ms();
+	rc = run_setup(r);
+	if (rc == REPORT_USAGE || (rc != 0 && !r->stream)) {
+		run_teardown(r);
+		free(r);
+		return rc;
+	}
+	if (rc == 0 && r->ra.started)
+		event_base_dispatch(r->base);
+	else if (rc != 0 && r->ra.started) {
+		kill(r->agent, SIGKILL);
+		waitpid(r->agent, NULL, 0);
+	}
+	console_finish(r->console);
+	stream_flush(r->stream);
+	report_judge(&rep, r->stream, &r->ra, r->interrupted_by, r->timed_out, run_elapsed(r) / 1000.0,
+	             r->spec ? r->spec->stage : NULL);
+	if (r->opt.junit && junit_write_file(r->opt.junit, r->stream, &rep) != 0)
+		fprintf(stderr, "stagevisor run: --junit %s: %s\n", r->opt.junit, strerror(errno));
+	summary = report_json(&rep, r->stream, r->opt.junit, r->events_path);
+	if (r->opt.json && (!summary || report_write_json(r->opt.json, summary) != 0))
+		fprintf(stderr, "stagevisor run: --json %s: cannot write\n", r->opt.json);
+	json_decref(summary);
+	report_print_summary(stdout, &rep, r->stream);
+	rc = rep.exit_code;
+	run_teardown(r);
+	free(r);
+	return rc;
+}

@@ -1,0 +1,109 @@
+/* Unit tests of coordinator/junit.c: escaping and the document's shape. (The integration tests
+ * read the files with a real XML parser.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "evfix.h"
+#include "junit.h"
+#include "report.h"
+
+static char *escaped(const char *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	junit_escape(f, in);
+	fclose(f);
+	return buf;
+}
+
+static void escapes_markup(void **state)
+{
+	char *s = escaped("a<b>&\"c'\n\t");
+	(void)state;
+	assert_string_equal(s, "a&lt;b&gt;&amp;&quot;c&apos;&#10;&#9;");
+	free(s);
+}
+
+static void drops_invalid_xml_chars(void **state)
+{
+	/* Controls other than tab, LF and CR are not XML 1.0 characters at all, not even as
+	 * references; nor are U+FFFE and U+FFFF. Valid multibyte text passes through. */
+	char *s = escaped("x\x01y\x1b[31mz\xef\xbf\xbe\xef\xbf\xbf\xc3\xa9\xf0\x9f\x98\x80");
+	(void)state;
+	assert_string_equal(s, "xy[31mz\xc3\xa9\xf0\x9f\x98\x80");
+	free(s);
+	s = escaped(NULL);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static char *document(struct stream *s, struct report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(junit_write(f, s, r), 0);
+	fclose(f);
+	return buf;
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void groups_tests_findings_and_infra(void **state)
+{
+	struct stream *s = stream_new("st", NULL, 0);
+	struct report r;
+	struct report_agent a = {.started = true, .exited = true, .exit_code = 1};
+	char err[200], *doc;
+	json_t *ev[] = {
+		evfix_test("st", 1, "t1", "passed"),
+		evfix_test("st", 2, "t2", "failed"),
+		evfix("st", 3, "{\"type\":\"finding\",\"tool\":\"phpcs\",\"rule\":\"R\",\"severity\":\"warning\","
+		               "\"file\":\"a.php\",\"line\":3,\"message\":\"m <x>\",\"fingerprint\":\"fp1\"}"),
+		evfix("st", 4, "{\"type\":\"finding\",\"tool\":\"phpmd\",\"rule\":\"R2\",\"severity\":\"info\","
+		               "\"file\":\"a.php\",\"line\":4,\"message\":\"note\",\"fingerprint\":\"fp2\"}"),
+	};
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(stream_add(s, ev[i], STREAM_FROM_HTTPS, err, sizeof err), 1);
+		json_decref(ev[i]);
+	}
+	/* No end event: the stream is incomplete, an infrastructure failure. */
+	report_judge(&r, s, &a, 0, false, 1.5, "unit");
+	assert_int_equal(r.exit_code, REPORT_INFRA);
+	doc = document(s, &r);
+	assert_non_null(strstr(doc, "<testsuites name=\"unit\""));
+	assert_int_equal(count(doc, "<testsuite "), 4); /* S, phpcs, phpmd, stagevisor */
+	assert_int_equal(count(doc, "<testcase "), 6);  /* 2 tests, 2 findings, stage, stream */
+	assert_non_null(strstr(doc, "name=\"fp1\" classname=\"phpcs.R\""));
+	assert_non_null(strstr(doc, "message=\"m &lt;x&gt;\""));
+	assert_non_null(strstr(doc, "<system-out>info R2 at a.php:4: note</system-out>"));
+	assert_non_null(strstr(doc, "name=\"stream\" classname=\"stagevisor.infrastructure\""));
+	assert_non_null(strstr(doc, "stream incomplete"));
+	free(doc);
+	stream_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(escapes_markup),
+		cmocka_unit_test(drops_invalid_xml_chars),
+		cmocka_unit_test(groups_tests_findings_and_infra),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
