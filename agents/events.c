@@ -1,6 +1,7 @@
 /* events — see events.h. */
 #include "events.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@ struct events {
 		void *arg;
 	} sinks[EVENTS_MAX_SINKS];
 	size_t nsinks;
+	bool ended; /* `end` was emitted: the stream is closed */
 };
 
 struct events *events_new(const char *stream)
@@ -55,6 +57,8 @@ int events_emit(struct events *ev, json_t *event)
 
 	if (!event)
 		return -1;
+	if (ev->ended)
+		goto out; /* nothing follows `end` (e.g. a late output line of a leaked pipe) */
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (pr_event_stamp(event, ev->stream, ev->seq + 1, &now, NULL) < 0)
 		goto out;
@@ -64,6 +68,8 @@ int events_emit(struct events *ev, json_t *event)
 	ev->seq++;
 	if (pr_event_type(event) != PR_TYPE_END)
 		pr_totals_count(&ev->totals, event);
+	else
+		ev->ended = true;
 	for (size_t i = 0; i < ev->nsinks; i++)
 		ev->sinks[i].fn(ev->sinks[i].arg, event, text, len);
 	rc = 0;

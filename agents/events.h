@@ -30,13 +30,15 @@ void events_free(struct events *ev);
 int events_add_sink(struct events *ev, events_sink_fn fn, void *arg);
 
 /* Stamps and delivers ev (steals the reference, also on failure). 0, or -1 when the event
- * is invalid or too large (it is then dropped without using a sequence number). */
+ * is invalid or too large, or `end` was emitted already (it is then dropped without using a
+ * sequence number: `end` is always the stream's last event). */
 int events_emit(struct events *ev, json_t *event);
 
 /* The `end` event: result and the totals of everything emitted so far. */
 int events_emit_end(struct events *ev, int result);
 
-/* Log events the uplink had to shed (they count in end.totals.shed.log). */
+/* Log events the uplink had to shed (they count in end.totals.shed.log): call before
+ * events_emit_end() (the agent does it from a stage done hook, uplink_glue.c). */
 void events_count_shed_log(struct events *ev, uint64_t n);
 
 uint64_t events_last_seq(const struct events *ev);

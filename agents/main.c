@@ -8,8 +8,10 @@
  *
  * Exit codes: the stage's result (job mode: the first failed essential job's status, else 0;
  * service mode: 0 after a clean teardown); a status is an exit code, 128 + n for signal n,
- * 126 (cannot execute) or 127 (not found). 125: the agent's own error (usage, bad spec),
- * with a message on stderr that names the offending field.
+ * 126 (cannot execute) or 127 (not found). When every process succeeded, the results decide
+ * (results_glue.h): 1 when a test failed or a finding reached fail_on, 3 when a report is
+ * missing or cannot be parsed. 125: the agent's own error (usage, bad spec, bad STAGEVISOR_*
+ * variable), with a message on stderr that names the offending field or variable.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,10 @@
 
 #ifdef SV_HAVE_RESULTS
 #include "parsecmd.h"
+#include "results_glue.h"
+#endif
+#ifdef SV_HAVE_UPLINK
+#include "uplink_glue.h"
 #endif
 
 #define EXIT_AGENT_ERROR SPEC_EXIT_CONFIG /* 125 */
@@ -60,13 +66,18 @@ static const char usage_text[] =
 	"environment:\n"
 	"  STAGEVISOR_SPEC     the stage spec as inline JSON (when --spec is not given)\n"
 	"  STAGEVISOR_STREAM   the stream id stamped on events (default \"local\")\n"
+	"  STAGEVISOR_URL      https://host:port/ of the coordinator: stream the events there too\n"
+	"                      (then also STAGEVISOR_TOKEN and STAGEVISOR_PIN or STAGEVISOR_CA_FILE;\n"
+	"                      protocol/PROTOCOL.md)\n"
 	"\n"
 	"signals: SIGTERM, SIGINT and the spec's stop_signals stop the stage; SIGHUP, SIGUSR1 and\n"
 	"SIGUSR2 are forwarded to every process group.\n"
 	"\n"
 	"exit status: job mode: the first failed essential job's status (its exit code, 128+n when\n"
 	"killed by signal n, 126 not executable, 127 not found), else 0; service mode: 0 after a\n"
-	"clean teardown, or the status of an essential process that failed; 125: usage or spec error.\n";
+	"clean teardown, or the status of an essential process that failed. When every process\n"
+	"succeeded, the results decide: 1 tests failed or findings reached fail_on, 3 a report is\n"
+	"missing or cannot be parsed. 125: usage, spec or STAGEVISOR_* variable error.\n";
 
 __attribute__((format(printf, 1, 2)))
 static int usage_error(const char *fmt, ...)
@@ -124,6 +135,15 @@ int main(int argc, char **argv)
 	struct event_base *base = NULL;
 	struct events *events = NULL;
 	struct stage *stage = NULL;
+#ifdef SV_HAVE_RESULTS
+	struct results_glue *results = NULL;
+	bool results_failed = false;
+#endif
+#ifdef SV_HAVE_UPLINK
+	struct uplink_config ucfg;
+	bool with_uplink = false;
+	struct uplink_glue *uplink = NULL;
+#endif
 	const char *stream;
 	char err[512];
 	int rc = EXIT_AGENT_ERROR;
@@ -169,6 +189,21 @@ int main(int argc, char **argv)
 	stream = getenv("STAGEVISOR_STREAM");
 	if (!stream || !*stream)
 		stream = "local";
+#ifdef SV_HAVE_UPLINK
+	/* The environment only: OpenSSL is initialised by uplink_new(), never without a URL. */
+	uplink_config_defaults(&ucfg);
+	switch (uplink_config_from_env(&ucfg, err, sizeof err)) {
+	case 0:
+		with_uplink = true;
+		break;
+	case 1:
+		break;
+	default:
+		fprintf(stderr, "stagevisor-agent: %s\n", err);
+		spec_free(spec);
+		return EXIT_AGENT_ERROR;
+	}
+#endif
 
 	/* 3. The loop, the event sink and the supervisor. */
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout is an EPIPE, not our death; children get SIG_DFL */
@@ -188,7 +223,25 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	/* 4. Run until the stage has ended (stage.c breaks the loop), flush, exit. */
+	/* 4. The results of the processes' reports, live (issue 3), and the HTTPS uplink. */
+#ifdef SV_HAVE_RESULTS
+	results = results_glue_new(base, stage, spec, events, &results_failed, err, sizeof err);
+	if (results_failed) {
+		fprintf(stderr, "stagevisor-agent: %s\n", err);
+		goto out;
+	}
+#endif
+#ifdef SV_HAVE_UPLINK
+	if (with_uplink) {
+		uplink = uplink_glue_new(base, stage, events, &ucfg, err, sizeof err);
+		if (!uplink) {
+			fprintf(stderr, "stagevisor-agent: uplink: %s\n", err);
+			goto out;
+		}
+	}
+#endif
+
+	/* 5. Run until the stage has ended (stage.c breaks the loop), flush, exit. */
 	if (stage_start(stage) < 0) {
 		fprintf(stderr, "stagevisor-agent: cannot start: %s\n", strerror(errno));
 		goto out;
@@ -200,6 +253,12 @@ int main(int argc, char **argv)
 	stage_flush(stage);
 	rc = stage_done(stage) ? stage_result(stage) : EXIT_AGENT_ERROR;
 out:
+#ifdef SV_HAVE_UPLINK
+	uplink_glue_free(uplink);
+#endif
+#ifdef SV_HAVE_RESULTS
+	results_glue_free(results);
+#endif
 	stage_free(stage);
 	events_free(events);
 	if (base)

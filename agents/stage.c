@@ -26,6 +26,7 @@ struct stage {
 	size_t ndhooks;
 	bool done;
 	int result;
+	json_t *ended_extra;     /* members for stage/ended (stage_set_ended_member) */
 	unsigned holds;
 	struct event *hold_timer;
 	bool finished;           /* done, and no one holds the loop any more */
@@ -102,8 +103,11 @@ static void stage_on_stage(void *arg, const struct sv_stage_report *r)
 		if (r->detail)
 			human(st, "stagevisor-agent: %s", r->detail);
 	}
-	if (r->kind == SV_STAGE_ENDED)
+	if (r->kind == SV_STAGE_ENDED) {
 		json_object_set_new(e, "result", json_integer(r->result));
+		if (st->ended_extra)
+			json_object_update_missing(e, st->ended_extra);
+	}
 	events_emit(st->ev, e);
 }
 
@@ -157,14 +161,14 @@ static void stage_on_done(void *arg, int result)
 {
 	struct stage *st = arg;
 
-	st->done = true;
 	st->result = result;
 	for (size_t i = 0; i < st->ndhooks; i++)
-		st->dhooks[i].fn(st->dhooks[i].arg, result);
+		st->dhooks[i].fn(st->dhooks[i].arg, st->result);
+	st->done = true; /* after the hooks: a hook's stage_release() must not end the loop yet */
 	struct sv_stage_report r = { .kind = SV_STAGE_ENDED, .stage = st->spec->stage,
-				     .mode = st->cfg.mode, .result = result };
+				     .mode = st->cfg.mode, .result = st->result };
 	stage_on_stage(st, &r);
-	events_emit_end(st->ev, result);
+	events_emit_end(st->ev, st->result);
 	if (st->holds == 0) {
 		finish_loop(st);
 		return;
@@ -181,6 +185,23 @@ static void stage_on_hold_timeout(evutil_socket_t fd, short what, void *arg)
 	struct stage *st = arg;
 
 	finish_loop(st);
+}
+
+void stage_set_result(struct stage *st, int result)
+{
+	st->result = result;
+}
+
+void stage_set_ended_member(struct stage *st, const char *key, json_t *value)
+{
+	if (!value)
+		return;
+	if (!st->ended_extra)
+		st->ended_extra = json_object();
+	if (st->ended_extra)
+		json_object_set_new(st->ended_extra, key, value);
+	else
+		json_decref(value);
 }
 
 void stage_hold(struct stage *st)
@@ -352,6 +373,7 @@ void stage_free(struct stage *st)
 	sv_free(st->sv);
 	if (st->hold_timer)
 		event_free(st->hold_timer);
+	json_decref(st->ended_extra);
 	for (size_t i = 0; st->deps && i < st->spec->nprocs; i++)
 		free(st->deps[i]);
 	free(st->deps);

@@ -6,12 +6,15 @@
  * and a short human line on stderr when a process fails or the stage stops.
  *
  * It borrows the spec and the events sink (both must outlive it) and owns the supervisor.
- * Hooks for later parts (uplink, result watcher): stage_add_exit_hook(), stage_supervisor()
- * with sv_add_line_hook(), events_add_sink().
+ * Hooks for the other parts of the agent (results_glue.h, uplink_glue.h):
+ * stage_add_process_hook(), stage_add_done_hook() with stage_set_result() and
+ * stage_set_ended_member(), stage_hold()/stage_release(), stage_supervisor() with
+ * sv_add_line_hook()/sv_add_chunk_hook(), events_add_sink().
  */
 #ifndef SV_AGENT_STAGE_H
 #define SV_AGENT_STAGE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -26,7 +29,8 @@ struct stage;
  * files of that process, for example). */
 typedef void (*stage_process_fn)(void *arg, const struct sv_proc_report *r);
 /* Called once when everything is stopped and swept, before the stage's `ended` and `end`
- * events: the place to flush results (sv_budget_left_ms() tells how long there is). */
+ * events: the place to flush results (sv_budget_left_ms() tells how long there is). result
+ * is the supervisor's result as changed by the hooks before this one (stage_set_result). */
 typedef void (*stage_done_fn)(void *arg, int result);
 
 #define STAGE_MAX_HOOKS 4
@@ -37,6 +41,12 @@ void stage_free(struct stage *st);
 
 int stage_add_process_hook(struct stage *st, stage_process_fn fn, void *arg);
 int stage_add_done_hook(struct stage *st, stage_done_fn fn, void *arg);
+
+/* From a done hook: the stage's result (the agent's exit code, stage/ended's and end's
+ * `result`) becomes result; e.g. the result verdict of results_glue.h. */
+void stage_set_result(struct stage *st, int result);
+/* From a done hook: stage/ended gets the member key = value (steals value; NULL is ignored). */
+void stage_set_ended_member(struct stage *st, const char *key, json_t *value);
 
 /* Starts the supervisor. When everything has ended the stage runs the done hooks, emits
  * stage/ended and end, and breaks the event loop (once no one holds it, see below). */

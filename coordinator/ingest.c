@@ -4,6 +4,7 @@
 #include "protocol/protocol.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,22 +39,41 @@ struct ingest {
 	int conn_idx; /* SSL ex_data index of the struct ingest_conn */
 	size_t max_body;
 	unsigned max_conns;
-	struct timeval timeout;
 	struct ingest_route *routes;
 	size_t nroutes, caproutes;
 	struct ingest_fault faults[INGEST_MAX_FAULTS];
 	size_t nfaults;
+	struct ingest_core *core;
+};
+
+/*
+ * What connections share with the server. libevent finalizes bufferevents (and so frees their
+ * SSL objects and our struct ingest_conn) lazily, possibly after ingest_free() during
+ * event_base_free(), so connections hold a counted reference to this, not to the ingest.
+ */
+struct ingest_core {
+	unsigned long refs;
+	bool closed;
+	struct timeval timeout;
 	struct ingest_stats stats;
+	struct ingest_conn *conns; /* open connections, for ingest_free() */
 };
 
 /* One TLS connection. Freed with its SSL object (ex_data free callback), so there is one
  * place where a connection ends, whoever closes it. */
 struct ingest_conn {
-	struct ingest *in;
+	struct ingest_core *core;
 	struct bufferevent *bev;
 	struct event *deadline;
 	int refused;
+	struct ingest_conn *prev, *next;
 };
+
+static void ingest_core_unref(struct ingest_core *core)
+{
+	if (core && --core->refs == 0)
+		free(core);
+}
 
 static void ingest_conn_free_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
@@ -66,10 +86,17 @@ static void ingest_conn_free_ex(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int
 	(void)argp;
 	if (!c)
 		return;
-	if (c->in->stats.conns_open > 0)
-		c->in->stats.conns_open--;
+	if (c->core->stats.conns_open > 0)
+		c->core->stats.conns_open--;
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (c->core->conns == c)
+		c->core->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	if (c->deadline)
 		event_free(c->deadline);
+	ingest_core_unref(c->core);
 	free(c);
 }
 
@@ -90,7 +117,9 @@ static void ingest_on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	c->in->stats.conns_expired++;
+	if (c->core->closed)
+		return;
+	c->core->stats.conns_expired++;
 	/* evhttp keeps its connection as the bufferevent's callback argument. */
 	bufferevent_getcb(c->bev, &rd, &wr, &ev, &cbarg);
 	if (cbarg)
@@ -117,20 +146,25 @@ static struct bufferevent *ingest_on_accept(struct event_base *base, void *arg)
 
 	if (!c)
 		return NULL;
-	c->in = in;
+	c->core = in->core;
 	ssl = SSL_new(in->ctx);
 	if (!ssl || !SSL_set_ex_data(ssl, in->conn_idx, c)) {
 		SSL_free(ssl);
 		free(c);
 		return NULL;
 	}
-	in->stats.conns_open++;
-	in->stats.conns_total++;
-	if (in->stats.conns_open > in->max_conns) {
+	in->core->refs++;
+	c->next = in->core->conns;
+	if (c->next)
+		c->next->prev = c;
+	in->core->conns = c;
+	in->core->stats.conns_open++;
+	in->core->stats.conns_total++;
+	if (in->core->stats.conns_open > in->max_conns) {
 		/* Refused in the TLS handshake (see ingest_on_client_hello): evhttp gives us no
 		 * way to close a connection it is about to create. */
 		c->refused = 1;
-		in->stats.conns_refused++;
+		in->core->stats.conns_refused++;
 	}
 	c->bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->bev)
@@ -138,7 +172,7 @@ static struct bufferevent *ingest_on_accept(struct event_base *base, void *arg)
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	c->deadline = evtimer_new(base, ingest_on_deadline, c);
 	if (c->deadline)
-		evtimer_add(c->deadline, &in->timeout);
+		evtimer_add(c->deadline, &in->core->timeout);
 	return c->bev;
 }
 
@@ -263,7 +297,7 @@ static void ingest_request(struct ingest *in, struct evhttp_request *req)
 	size_t len;
 	int status, fault;
 
-	in->stats.requests++;
+	in->core->stats.requests++;
 	if (!path || ingest_parse_path(path, id, sizeof id) || !(route = ingest_find(in, id))) {
 		ingest_reply(req, 404, ingest_reason(404), "no such stream");
 		return;
@@ -277,14 +311,14 @@ static void ingest_request(struct ingest *in, struct evhttp_request *req)
 	 * headers and the body, so evhttp has read it, within max_body; it is never decoded.) */
 	if (!ingest_token_ok(evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"),
 	                     route->token)) {
-		in->stats.rejected_401++;
+		in->core->stats.rejected_401++;
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
 		ingest_reply(req, 401, ingest_reason(401), "no valid token for this stream");
 		return;
 	}
 	fault = ingest_next_fault(in);
 	if (fault) {
-		in->stats.faults_injected++;
+		in->core->stats.faults_injected++;
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "0");
 		ingest_reply(req, fault, ingest_reason(fault), "injected fault (STAGEVISOR_TEST_FAULTS)");
 		return;
@@ -292,18 +326,18 @@ static void ingest_request(struct ingest *in, struct evhttp_request *req)
 	body = evhttp_request_get_input_buffer(req);
 	len = evbuffer_get_length(body);
 	if (len > in->max_body) {
-		in->stats.rejected_413++;
+		in->core->stats.rejected_413++;
 		ingest_reply(req, 413, ingest_reason(413), "body too large");
 		return;
 	}
 	status = ingest_handle_batch(route->stream, (const char *)evbuffer_pullup(body, -1), len, answer,
 	                             sizeof answer);
 	if (status == 200)
-		in->stats.stored_batches++;
+		in->core->stats.stored_batches++;
 	else if (status == 413)
-		in->stats.rejected_413++;
+		in->core->stats.rejected_413++;
 	else
-		in->stats.rejected_400++;
+		in->core->stats.rejected_400++;
 	ingest_reply(req, status, ingest_reason(status), answer);
 }
 
@@ -316,7 +350,7 @@ static void ingest_on_request(struct evhttp_request *req, void *arg)
 	ingest_request(in, req);
 	/* The next request on this connection gets a full deadline of its own. */
 	if (c && c->deadline)
-		evtimer_add(c->deadline, &in->timeout);
+		evtimer_add(c->deadline, &in->core->timeout);
 }
 
 static int ingest_parse_faults(struct ingest *in, const char *spec)
@@ -350,9 +384,13 @@ struct ingest *ingest_new(struct event_base *base, SSL_CTX *ctx, const struct in
 		return NULL;
 	in->base = base;
 	in->conn_idx = -1;
+	in->core = calloc(1, sizeof *in->core);
+	if (!in->core)
+		goto fail;
+	in->core->refs = 1;
 	in->max_body = opt && opt->max_body ? opt->max_body : INGEST_MAX_BODY_DEFAULT;
 	in->max_conns = opt && opt->max_conns ? opt->max_conns : INGEST_MAX_CONNS_DEFAULT;
-	in->timeout.tv_sec = opt && opt->timeout_s ? opt->timeout_s : INGEST_TIMEOUT_DEFAULT_S;
+	in->core->timeout.tv_sec = opt && opt->timeout_s ? opt->timeout_s : INGEST_TIMEOUT_DEFAULT_S;
 	if (opt && opt->faults && ingest_parse_faults(in, opt->faults))
 		goto fail;
 	if (SSL_CTX_up_ref(ctx) != 1)
@@ -370,7 +408,7 @@ struct ingest *ingest_new(struct event_base *base, SSL_CTX *ctx, const struct in
 	evhttp_set_max_headers_size(in->http, INGEST_MAX_HEADERS);
 	/* evhttp answers 413 itself and stops reading once Content-Length or the chunks exceed this. */
 	evhttp_set_max_body_size(in->http, (ev_ssize_t)in->max_body);
-	evhttp_set_timeout(in->http, (int)in->timeout.tv_sec);
+	evhttp_set_timeout(in->http, (int)in->core->timeout.tv_sec);
 	evhttp_set_allowed_methods(in->http, EVHTTP_REQ_POST | EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	                                     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS);
 	return in;
@@ -383,8 +421,14 @@ void ingest_free(struct ingest *in)
 {
 	if (!in)
 		return;
+	if (in->core) {
+		in->core->closed = true;
+		for (struct ingest_conn *c = in->core->conns; c; c = c->next)
+			if (c->deadline)
+				event_del(c->deadline);
+	}
 	if (in->http)
-		evhttp_free(in->http); /* closes every connection; their ex_data frees run now */
+		evhttp_free(in->http); /* closes every connection; their SSL objects go later */
 	if (in->ctx) {
 		SSL_CTX_set_client_hello_cb(in->ctx, NULL, NULL);
 		SSL_CTX_free(in->ctx);
@@ -392,6 +436,7 @@ void ingest_free(struct ingest *in)
 	for (size_t i = 0; i < in->nroutes; i++)
 		free(in->routes[i].token);
 	free(in->routes);
+	ingest_core_unref(in->core);
 	free(in);
 }
 
@@ -455,5 +500,5 @@ void ingest_remove_stream(struct ingest *in, struct stream *s)
 
 struct ingest_stats ingest_stats(const struct ingest *in)
 {
-	return in->stats;
+	return in->core->stats;
 }

@@ -143,6 +143,7 @@ json_t *report_json(const struct report *r, const struct stream *s, const char *
 	              "elapsed_s", r->elapsed_s, "problems", problems);
 	if (!o)
 		return NULL;
+	json_object_set_new(o, "missing_logs", json_integer((json_int_t)r->missing_logs));
 	json_object_set_new(o, "agent_result", r->agent_result >= 0 ? json_integer(r->agent_result) : json_null());
 	if (junit_path)
 		json_object_set_new(o, "junit", json_string(junit_path));

@@ -197,12 +197,13 @@ int stream_add(struct stream *s, json_t *ev, enum stream_source from, char *err,
 		s->state[seq - 1] = SLOT_KEPT;
 		s->events[seq - 1] = json_incref(ev);
 	}
-	if (strcmp(type, "end") == 0)
+	if (strcmp(type, "end") == 0) {
 		s->end_seq = seq;
-	else
+	} else {
 		s->tally.stored++;
-	if (from == STREAM_FROM_FALLBACK)
-		s->tally.from_fallback++;
+		if (from == STREAM_FROM_FALLBACK)
+			s->tally.from_fallback++;
+	}
 	stream_count(s, type, ev);
 	if (seq > s->max_seq)
 		s->max_seq = seq;

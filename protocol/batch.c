@@ -185,8 +185,8 @@ int pr_batch_decode(const char *body, size_t len, const char *path_stream, struc
 				err->index = (long)i;
 			goto fail;
 		}
-		size = pr_event_size(ev);
-		if (size > PR_EVENT_MAX) {
+		if (!pr_event_fits(ev)) {
+			size = pr_event_size(ev);
 			pr_err(err, 413, "events[%zu]: %zu bytes as JSON, more than %u", i, size,
 			       PR_EVENT_MAX);
 			if (err)

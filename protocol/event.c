@@ -561,8 +561,8 @@ int pr_event_stamp(json_t *event, const char *stream, uint64_t seq, const struct
 		return pr_err(err, 500, "out of memory");
 	}
 	json_decref(body);
-	size = pr_event_size(event);
-	if (size == 0 || size > PR_EVENT_MAX) {
+	if (!pr_event_fits(event)) {
+		size = pr_event_size(event);
 		unstamp(event);
 		return pr_err(err, 413, "event is %zu bytes as JSON, more than %u", size,
 			      PR_EVENT_MAX);
@@ -575,17 +575,69 @@ size_t pr_event_size(const json_t *event)
 	return json_dumpb(event, NULL, 0, JSON_COMPACT);
 }
 
+/*
+ * An upper bound of the compact encoding's size, much cheaper than encoding: a string of n
+ * bytes takes at most 6n + 2 ("\u001f" per byte), a number at most 32 bytes. Callers encode
+ * only when the bound says the value might not fit.
+ */
+static size_t size_bound(const json_t *v, int depth)
+{
+	size_t n = 2, i;
+	const char *k;
+	json_t *c;
+
+	if (depth > DEPTH_MAX + 1)
+		return SIZE_MAX / 2;
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return 2 + 6 * json_string_length(v);
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return 32;
+	case JSON_ARRAY:
+		json_array_foreach ((json_t *)v, i, c) {
+			n += size_bound(c, depth + 1) + 1;
+			if (n > SIZE_MAX / 4)
+				return SIZE_MAX / 2;
+		}
+		return n;
+	case JSON_OBJECT:
+		json_object_foreach ((json_t *)v, k, c) {
+			n += 2 + 6 * strlen(k) + 1 + size_bound(c, depth + 1) + 1;
+			if (n > SIZE_MAX / 4)
+				return SIZE_MAX / 2;
+		}
+		return n;
+	default:
+		return 5;
+	}
+}
+
+bool pr_event_fits(const json_t *event)
+{
+	size_t n;
+
+	if (size_bound(event, 0) <= PR_EVENT_MAX)
+		return true;
+	n = pr_event_size(event);
+	return n > 0 && n <= PR_EVENT_MAX;
+}
+
 char *pr_event_encode(const json_t *event, size_t *len)
 {
-	size_t n = pr_event_size(event);
-	char *buf;
+	char small[1024], *buf;
+	size_t n;
 
+	/* One pass for the usual small event; a second only for a larger one. */
+	n = json_dumpb(event, small, sizeof small, JSON_COMPACT);
 	if (n == 0 || n > PR_EVENT_MAX)
 		return NULL;
 	buf = malloc(n + 1);
 	if (!buf)
 		return NULL;
-	if (json_dumpb(event, buf, n, JSON_COMPACT) != n) {
+	if (n <= sizeof small)
+		memcpy(buf, small, n);
+	else if (json_dumpb(event, buf, n, JSON_COMPACT) != n) {
 		free(buf);
 		return NULL;
 	}

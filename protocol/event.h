@@ -98,6 +98,12 @@ int pr_event_stamp(json_t *event, const char *stream, uint64_t seq,
 size_t pr_event_size(const json_t *event);
 
 /*
+ * True when the event's compact JSON is at most PR_EVENT_MAX bytes. Usually decided from a
+ * cheap upper bound of the size; encodes only when the bound is above PR_EVENT_MAX.
+ */
+bool pr_event_fits(const json_t *event);
+
+/*
  * Encode one event as compact JSON with its members in insertion order. Returns a new
  * malloc'd NUL-terminated string (free() it) and its length in *len; NULL when it cannot
  * be encoded or is larger than PR_EVENT_MAX.

@@ -29,21 +29,26 @@ uint64_t rs_fnv_str(uint64_t h, const char *s)
 	return rs_fnv(h, "", 1);
 }
 
-uint64_t rs_fnv_nodigits(uint64_t h, const char *s)
+uint64_t rs_fnv_nodigits_n(uint64_t h, const char *s, size_t n)
 {
 	int in_digits = 0;
 
-	for (; s && *s; s++) {
-		if (*s >= '0' && *s <= '9') {
+	for (size_t i = 0; s && i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
 			if (!in_digits)
 				h = rs_fnv(h, "#", 1);
 			in_digits = 1;
 			continue;
 		}
 		in_digits = 0;
-		h = rs_fnv(h, s, 1);
+		h = rs_fnv(h, s + i, 1);
 	}
 	return rs_fnv(h, "", 1);
+}
+
+uint64_t rs_fnv_nodigits(uint64_t h, const char *s)
+{
+	return rs_fnv_nodigits_n(h, s, s ? strlen(s) : 0);
 }
 
 void rs_fp_norm_init(struct rs_fp_norm *n)

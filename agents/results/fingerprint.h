@@ -35,6 +35,7 @@ uint64_t rs_fnv(uint64_t h, const void *data, size_t n);
 uint64_t rs_fnv_str(uint64_t h, const char *s);
 /* Hashes s with digit runs replaced by '#', then a 0 byte. */
 uint64_t rs_fnv_nodigits(uint64_t h, const char *s);
+uint64_t rs_fnv_nodigits_n(uint64_t h, const char *s, size_t n);
 
 /* Whitespace-normalizing hash for text that arrives in pieces (code fragments, source
  * lines): leading/trailing blanks of each line dropped, inner runs collapsed. */

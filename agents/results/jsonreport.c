@@ -82,10 +82,11 @@ static int phpstan_events(struct rs_parser *p, json_t *doc)
 		json_array_foreach(msgs, i, m)
 		{
 			struct rs_finding f = {0};
-			const char *text = json_string_value(json_object_get(m, "message"));
+			json_t *jt = json_object_get(m, "message");
+			const char *text = json_string_value(jt);
 			const char *ident = json_string_value(json_object_get(m, "identifier"));
 			const char *tip = json_string_value(json_object_get(m, "tip"));
-			json_t *ev;
+			struct rs_ev e;
 
 			if (!text)
 				continue;
@@ -94,11 +95,11 @@ static int phpstan_events(struct rs_parser *p, json_t *doc)
 			f.severity = "error";
 			f.file = path;
 			f.line = (long)json_integer_value(json_object_get(m, "line"));
-			f.message = bounded(p, text);
-			ev = rs_p_finding(p, &f);
-			if (ev && tip)
-				json_object_set_new_nocheck(ev, "tip", bounded(p, tip));
-			if (rs_p_emit(p, ev) < 0)
+			f.message = text;
+			f.message_len = json_string_length(jt);
+			rs_p_finding(p, &f, &e);
+			rs_ev_str(&e, "tip", tip);
+			if (rs_p_emit_ev(p, &e) < 0)
 				return -1;
 		}
 	}
@@ -106,14 +107,17 @@ static int phpstan_events(struct rs_parser *p, json_t *doc)
 	json_array_foreach(errors, i, v)
 	{
 		struct rs_finding f = {0};
+		struct rs_ev e;
 
 		if (!json_is_string(v))
 			continue;
 		f.tool = p->tool ? p->tool : "phpstan";
 		f.rule = "phpstan.internal";
 		f.severity = "error";
-		f.message = bounded(p, json_string_value(v));
-		if (rs_p_emit(p, rs_p_finding(p, &f)) < 0)
+		f.message = json_string_value(v);
+		f.message_len = json_string_length(v);
+		rs_p_finding(p, &f, &e);
+		if (rs_p_emit_ev(p, &e) < 0)
 			return -1;
 	}
 	return 0;

@@ -111,6 +111,14 @@ int rs_parser_set_root(struct rs_parser *p, const char *root)
 	return 0;
 }
 
+int rs_parser_set_writer(struct rs_parser *p, rs_write_fn write, void *arg)
+{
+	if (!p->jl && !(p->jl = malloc(sizeof(*p->jl))))
+		return -1;
+	rs_jl_init(p->jl, write, arg);
+	return 0;
+}
+
 int rs_parser_set_tool(struct rs_parser *p, const char *tool)
 {
 	char *t = NULL;
@@ -150,6 +158,11 @@ int rs_parser_finish(struct rs_parser *p, struct rs_error *err)
 			rs_p_fail(p, 0, 0, "out of memory");
 		return sticky(p, err);
 	}
+	if (p->jl) {
+		rs_jl_flush(p->jl);
+		if (p->jl->failed)
+			return rs_p_fail(p, 0, 0, "cannot write the events"), sticky(p, err);
+	}
 	return 0;
 }
 
@@ -167,11 +180,12 @@ void rs_parser_free(struct rs_parser *p)
 	rs_fp_src_free(p->src);
 	free(p->source);
 	json_decref(p->j_source);
-	json_decref(p->c_tool);
-	json_decref(p->c_rule);
-	json_decref(p->c_file);
-	for (int i = 0; i < 3; i++)
-		json_decref(p->c_sev[i]);
+	for (size_t i = 0; i < sizeof(p->shared) / sizeof(p->shared[0]); i++)
+		json_decref(p->shared[i]);
+	if (p->jl) {
+		rs_jl_flush(p->jl);
+		free(p->jl);
+	}
 	free(p->root);
 	free(p->tool);
 	free(p);
@@ -280,16 +294,272 @@ int rs_p_emit(struct rs_parser *p, json_t *ev)
 	}
 	fit(p, ev);
 	p->events++;
+	if (p->jl) {
+		rs_jl_json(p->jl, ev);
+		rs_jl_put1(p->jl, '\n');
+		json_decref(ev);
+		return 0;
+	}
 	p->emit(p->arg, ev);
 	return 0;
 }
 
-json_t *rs_json_shared(json_t **cache, const char *s)
+/* ---- events built as member lists ---- */
+
+void rs_ev_init(struct rs_ev *e)
 {
-	if (*cache && strcmp(json_string_value(*cache), s) == 0)
+	e->n = 0;
+}
+
+static struct rs_field *ev_add(struct rs_ev *e, const char *key, enum rs_fkind kind)
+{
+	struct rs_field *f;
+
+	if (e->n >= RS_EV_FIELDS)
+		return NULL; /* cannot happen: no format builds that many members */
+	f = &e->f[e->n++];
+	memset(f, 0, sizeof(*f));
+	f->key = key;
+	f->kind = kind;
+	return f;
+}
+
+void rs_ev_strn(struct rs_ev *e, const char *key, const char *s, size_t n, size_t cut)
+{
+	struct rs_field *f = ev_add(e, key, RF_STR);
+
+	if (f) {
+		f->s = s;
+		f->n = n;
+		f->cut = cut;
+	}
+}
+
+void rs_ev_str(struct rs_ev *e, const char *key, const char *s)
+{
+	if (s)
+		rs_ev_strn(e, key, s, strlen(s), 0);
+}
+
+void rs_ev_int(struct rs_ev *e, const char *key, long long v)
+{
+	struct rs_field *f = ev_add(e, key, RF_INT);
+
+	if (f)
+		f->i = v;
+}
+
+void rs_ev_real(struct rs_ev *e, const char *key, double v)
+{
+	struct rs_field *f = ev_add(e, key, RF_REAL);
+
+	if (f)
+		f->d = v;
+}
+
+void rs_ev_json(struct rs_ev *e, const char *key, json_t *v)
+{
+	struct rs_field *f;
+
+	if (!v)
+		return;
+	if (!(f = ev_add(e, key, RF_JSON))) {
+		json_decref(v);
+		return;
+	}
+	f->j = v;
+}
+
+/* The members whose values repeat from event to event: one cached json_t each. */
+static const char *const SHARED[8] = {"type", "suite", "class", "file", "status", "tool", "rule", "severity"};
+
+static int shared_slot(const char *key)
+{
+	for (int i = 0; i < 8; i++)
+		if (strcmp(SHARED[i], key) == 0)
+			return i;
+	return -1;
+}
+
+/* Bytes of s[0..n) as a JSON string's content (escapes included). */
+static size_t escaped_len(const char *s, size_t n)
+{
+	size_t len = n;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
+			len += 1;
+		else if (c < 0x20)
+			len += 5;
+	}
+	return len;
+}
+
+static size_t field_size(const struct rs_field *f, bool exact)
+{
+	size_t k = strlen(f->key) + 4;
+
+	switch (f->kind) {
+	case RF_STR:
+		return k + 2 + (f->cut ? 40 : 0) + (exact ? escaped_len(f->s, f->n) : 2 * f->n);
+	case RF_JSON:
+		return k + json_dumpb(f->j, NULL, 0, JSON_COMPACT);
+	default:
+		return k + 32;
+	}
+}
+
+/* Bounds every string (lim.max_text; a cut one ends at a character boundary), then
+ * halves the longest texts until the event fits lim.max_event. Sizes are upper bounds of
+ * the compact JSON: first a quick one (escapes at most double these strings' bytes: they
+ * hold no control characters but TAB, LF and CR), then, only when that is too big, the
+ * exact escaped lengths. */
+static void ev_bound(struct rs_parser *p, struct rs_ev *e)
+{
+	static const char *const order[] = {"details", "message", "name", "class", "suite", "file", "tip"};
+	size_t total = 2;
+
+	for (int i = 0; i < e->n; i++) {
+		struct rs_field *f = &e->f[i];
+
+		if (f->kind == RF_STR && f->n > p->lim.max_text) {
+			f->cut += f->n - p->lim.max_text;
+			f->n = p->lim.max_text;
+		}
+		if (f->kind == RF_STR && f->cut > 0) {
+			size_t keep = rs_utf8_boundary(f->s, f->n);
+
+			f->cut += f->n - keep;
+			f->n = keep;
+		}
+		total += field_size(f, false);
+	}
+	if (total <= p->lim.max_event)
+		return;
+	total = 2;
+	for (int i = 0; i < e->n; i++)
+		total += field_size(&e->f[i], true);
+	for (int round = 0; round < 64 && total > p->lim.max_event; round++) {
+		struct rs_field *longest = NULL;
+
+		for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+			for (int i = 0; i < e->n; i++)
+				if (e->f[i].kind == RF_STR && strcmp(e->f[i].key, order[k]) == 0 && e->f[i].n >= 64 &&
+				    (!longest || e->f[i].n > longest->n))
+					longest = &e->f[i];
+		if (!longest)
+			break;
+		size_t keep = rs_utf8_boundary(longest->s, longest->n / 2);
+
+		total -= field_size(longest, true);
+		longest->cut += longest->n - keep;
+		longest->n = keep;
+		total += field_size(longest, true);
+	}
+}
+
+static void ev_write(struct rs_jl *o, const struct rs_ev *e)
+{
+	rs_jl_put1(o, '{');
+	for (int i = 0; i < e->n; i++) {
+		const struct rs_field *f = &e->f[i];
+
+		if (i)
+			rs_jl_put1(o, ',');
+		rs_jl_string(o, f->key, strlen(f->key));
+		rs_jl_put1(o, ':');
+		switch (f->kind) {
+		case RF_STR:
+			if (f->cut) {
+				char marker[64];
+				int m = snprintf(marker, sizeof(marker), RS_TEXT_MARKER_FMT, f->cut);
+
+				rs_jl_string2(o, f->s, f->n, marker, (size_t)m);
+			} else
+				rs_jl_string(o, f->s, f->n);
+			break;
+		case RF_INT:
+			rs_jl_int(o, f->i);
+			break;
+		case RF_REAL:
+			rs_jl_real(o, f->d);
+			break;
+		case RF_JSON:
+			rs_jl_json(o, f->j);
+			break;
+		}
+	}
+	rs_jl_put(o, "}\n", 2);
+}
+
+static json_t *ev_to_json(struct rs_parser *p, const struct rs_ev *e)
+{
+	json_t *ev = json_object();
+
+	if (!ev)
+		return NULL;
+	for (int i = 0; i < e->n; i++) {
+		const struct rs_field *f = &e->f[i];
+		json_t *v = NULL;
+		int slot;
+
+		switch (f->kind) {
+		case RF_STR:
+			if (f->cut == 0 && (slot = shared_slot(f->key)) >= 0)
+				v = rs_json_shared(&p->shared[slot], f->s, f->n);
+			else
+				v = rs_text_json_part(f->s, f->n, f->cut);
+			break;
+		case RF_INT:
+			v = json_integer(f->i);
+			break;
+		case RF_REAL:
+			v = json_real(f->d);
+			break;
+		case RF_JSON:
+			v = json_incref(f->j);
+			break;
+		}
+		if (json_object_set_new_nocheck(ev, f->key, v) < 0) {
+			json_decref(ev);
+			return NULL;
+		}
+	}
+	return ev;
+}
+
+int rs_p_emit_ev(struct rs_parser *p, struct rs_ev *e)
+{
+	int rc = 0;
+
+	rs_ev_strn(e, "source", p->source, strlen(p->source), 0);
+	ev_bound(p, e);
+	p->events++;
+	if (p->jl) {
+		ev_write(p->jl, e);
+	} else {
+		json_t *ev = ev_to_json(p, e);
+
+		if (ev)
+			p->emit(p->arg, ev);
+		else
+			rc = -1;
+	}
+	for (int i = 0; i < e->n; i++)
+		if (e->f[i].kind == RF_JSON)
+			json_decref(e->f[i].j);
+	e->n = 0;
+	return rc;
+}
+
+json_t *rs_json_shared(json_t **cache, const char *s, size_t n)
+{
+	if (*cache && json_string_length(*cache) == n && memcmp(json_string_value(*cache), s, n) == 0)
 		return json_incref(*cache);
 	json_decref(*cache);
-	*cache = json_string_nocheck(s);
+	*cache = json_stringn_nocheck(s, n);
 	return json_incref(*cache);
 }
 
@@ -319,71 +589,40 @@ const char *rs_severity_word(const char *s)
 	return "warning";
 }
 
-/* A shared string value for s (valid UTF-8: from expat or jansson), bounded. */
-static json_t *shared_name(struct rs_parser *p, json_t **cache, const char *s)
+void rs_p_finding(struct rs_parser *p, const struct rs_finding *f, struct rs_ev *e)
 {
-	size_t n = strlen(s);
-
-	if (n > p->lim.max_text)
-		return rs_text_json_part(s, p->lim.max_text, n - p->lim.max_text);
-	return rs_json_shared(cache, s);
-}
-
-json_t *rs_p_finding(struct rs_parser *p, const struct rs_finding *f)
-{
-	static const char *const sev[3] = {"error", "warning", "info"};
 	static const char hex[] = "0123456789abcdef";
-	json_t *ev = json_object();
 	const char *rel = rs_fp_relpath(f->file, p->root);
-	json_t *msgv = f->message; /* owned until set into ev */
-	const char *msg = msgv ? json_string_value(msgv) : NULL;
 	uint64_t h = RS_FNV_INIT;
 	unsigned occ;
-	int si = strcmp(f->severity, "error") == 0 ? 0 : strcmp(f->severity, "warning") == 0 ? 1 : 2;
-	char fp[24] = "fp1:";
 
-	if (!ev)
-		goto fail;
 	h = rs_fnv_str(h, f->tool);
 	h = rs_fnv_str(h, f->rule);
 	h = rs_fnv_str(h, rel);
-	h = rs_fnv_nodigits(h, msg);
+	h = rs_fnv_nodigits_n(h, f->message, f->message ? f->message_len : 0);
 	if (f->code_hash)
 		h = rs_fnv(h, f->code_hash, sizeof(*f->code_hash));
 	else if (p->src && f->file && f->line > 0)
 		(void)rs_fp_src_lines(p->src, p->root, f->file, f->line, f->end_line, &h);
 	occ = rs_fp_occ_next(&p->occ, h);
 	h = rs_fnv(h, &occ, sizeof(occ));
+	memcpy(e->fp, "fp1:", 4);
 	for (int i = 0; i < 16; i++)
-		fp[4 + i] = hex[(h >> (60 - 4 * i)) & 15];
-	fp[20] = '\0';
-	if (!p->c_sev[si] && !(p->c_sev[si] = json_string_nocheck(sev[si])))
-		goto fail;
+		e->fp[4 + i] = hex[(h >> (60 - 4 * i)) & 15];
+	e->fp[20] = '\0';
 
-	if (json_object_set_new_nocheck(ev, "type", json_string_nocheck("finding")) < 0 ||
-	    json_object_set_new_nocheck(ev, "tool", shared_name(p, &p->c_tool, f->tool ? f->tool : "")) < 0 ||
-	    json_object_set_new_nocheck(ev, "rule", shared_name(p, &p->c_rule, f->rule ? f->rule : "")) < 0 ||
-	    json_object_set_new_nocheck(ev, "severity", json_incref(p->c_sev[si])) < 0)
-		goto fail;
-	if (f->file && json_object_set_new_nocheck(ev, "file", shared_name(p, &p->c_file, f->file)) < 0)
-		goto fail;
-	if (f->line > 0 && json_object_set_new_nocheck(ev, "line", json_integer(f->line)) < 0)
-		goto fail;
-	if (f->end_line > f->line && json_object_set_new_nocheck(ev, "end_line", json_integer(f->end_line)) < 0)
-		goto fail;
-	if (f->column > 0 && json_object_set_new_nocheck(ev, "column", json_integer(f->column)) < 0)
-		goto fail;
-	/* set_new steals the value even when it fails. */
-	if (json_object_set_new_nocheck(ev, "message", msgv ? msgv : json_string_nocheck("")) < 0) {
-		msgv = NULL;
-		goto fail;
-	}
-	msgv = NULL;
-	if (json_object_set_new_nocheck(ev, "fingerprint", json_string_nocheck(fp)) < 0)
-		goto fail;
-	return ev;
-fail:
-	json_decref(msgv);
-	json_decref(ev);
-	return NULL;
+	rs_ev_init(e);
+	rs_ev_str(e, "type", "finding");
+	rs_ev_str(e, "tool", f->tool ? f->tool : "");
+	rs_ev_str(e, "rule", f->rule ? f->rule : "");
+	rs_ev_str(e, "severity", f->severity);
+	rs_ev_str(e, "file", f->file);
+	if (f->line > 0)
+		rs_ev_int(e, "line", f->line);
+	if (f->end_line > f->line)
+		rs_ev_int(e, "end_line", f->end_line);
+	if (f->column > 0)
+		rs_ev_int(e, "column", f->column);
+	rs_ev_strn(e, "message", f->message ? f->message : "", f->message ? f->message_len : 0, f->message_cut);
+	rs_ev_strn(e, "fingerprint", e->fp, 20, 0);
 }

@@ -40,6 +40,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "jsonline.h"
+
 /* Receives each event; steals the reference. */
 typedef void (*rs_emit_fn)(void *arg, json_t *event);
 
@@ -81,6 +83,10 @@ struct rs_parser *rs_parser_new(const char *format, const char *source, rs_emit_
 /* Root directory: finding paths are hashed relative to it, and source lines are read
  * from files under it for fingerprints. NULL (the default) reads no files. */
 int rs_parser_set_root(struct rs_parser *p, const char *root);
+/* Instead of calling emit, write each event as one compact JSON line (what `parse`
+ * prints) through write, buffered; the same events, without building json_t objects
+ * (the fast path for big reports). Flushed by rs_parser_finish() and rs_parser_free(). */
+int rs_parser_set_writer(struct rs_parser *p, rs_write_fn write, void *arg);
 /* Overrides the `tool` of findings (checkstyle reports come from several tools). */
 int rs_parser_set_tool(struct rs_parser *p, const char *tool);
 /* Feeds the next bytes. Returns 0, or -1 with *err filled (err may be NULL). */

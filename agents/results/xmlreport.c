@@ -52,9 +52,9 @@ struct xr {
 	long c_line;
 	double c_time;
 	enum tstatus c_status;
-	json_t *c_message;
+	char *c_message; /* the message attribute */
 	bool c_has_details;
-	json_t *j_test, *j_status[4], *j_suite, *j_class, *j_file; /* shared values */
+
 	/* pmd */
 	bool in_violation;
 	char *v_rule;
@@ -130,14 +130,6 @@ static json_t *bstr(struct xr *x, const char *s)
 	return rs_text_json_part(s, x->p->lim.max_text, n - x->p->lim.max_text);
 }
 
-/* bstr() through a cache of the last value (suite, class and file repeat). */
-static json_t *shared_b(struct xr *x, json_t **cache, const char *s)
-{
-	if (strlen(s) <= x->p->lim.max_text)
-		return rs_json_shared(cache, s);
-	return bstr(x, s);
-}
-
 static int set_b(struct xr *x, json_t *ev, const char *key, const char *s)
 {
 	if (!s)
@@ -153,7 +145,7 @@ static void case_clear(struct xr *x)
 	free(x->c_class);
 	free(x->c_file);
 	x->c_name = x->c_class = x->c_file = NULL;
-	json_decref(x->c_message);
+	free(x->c_message);
 	x->c_message = NULL;
 	x->c_line = 0;
 	x->c_time = 0;
@@ -215,10 +207,8 @@ static void junit_start(struct xr *x, const char *el, const XML_Char **atts)
 			const char *m = attr(atts, "message");
 
 			x->c_status = st;
-			if (m) {
-				json_decref(x->c_message);
-				x->c_message = bstr(x, m);
-			}
+			if (m)
+				set_str(&x->c_message, m);
 		}
 		/* Several children (Surefire's flaky reruns): their texts are joined. */
 		if (x->c_has_details)
@@ -258,7 +248,7 @@ static const char *innermost_suite(struct xr *x)
 
 /* PHPUnit writes "Class::test\nmessage...\n\nfile:line" as the failure text: the message
  * is the first paragraph without that first line. */
-static json_t *message_from_text(struct xr *x)
+static void message_from_text(struct xr *x, struct rs_ev *e)
 {
 	const char *s = x->text.buf ? x->text.buf : "";
 	size_t n = x->text.len, start = 0, end;
@@ -279,48 +269,35 @@ static json_t *message_from_text(struct xr *x)
 			break;
 	while (end > start && (s[end - 1] == '\n' || s[end - 1] == '\r' || s[end - 1] == ' '))
 		end--;
-	return rs_text_json_part(s + start, end - start, end == n ? x->text.cut : 0);
+	rs_ev_strn(e, "message", s + start, end - start, end == n ? x->text.cut : 0);
 }
 
 static void junit_emit(struct xr *x)
 {
-	json_t *ev = json_object();
 	const char *suite = innermost_suite(x);
-	int rc = 0;
+	struct rs_ev e;
 
-	if (!ev)
-		goto oom;
-	rc |= json_object_set_new_nocheck(ev, "type", json_incref(x->j_test));
-	rc |= json_object_set_new_nocheck(ev, "suite", shared_b(x, &x->j_suite, suite));
+	rs_ev_init(&e);
+	rs_ev_str(&e, "type", "test");
+	rs_ev_str(&e, "suite", suite);
 	/* No classname (Behat, phpcs): the suite stands for the class. */
-	rc |= json_object_set_new_nocheck(ev, "class", shared_b(x, &x->j_class, x->c_class ? x->c_class : suite));
-	rc |= set_b(x, ev, "name", x->c_name ? x->c_name : "");
-	if (x->c_file)
-		rc |= json_object_set_new_nocheck(ev, "file", shared_b(x, &x->j_file, x->c_file));
+	rs_ev_str(&e, "class", x->c_class ? x->c_class : suite);
+	rs_ev_str(&e, "name", x->c_name ? x->c_name : "");
+	rs_ev_str(&e, "file", x->c_file);
 	if (x->c_line > 0)
-		rc |= json_object_set_new_nocheck(ev, "line", json_integer(x->c_line));
-	rc |= json_object_set_new_nocheck(ev, "status", json_incref(x->j_status[x->c_status]));
-	rc |= json_object_set_new_nocheck(ev, "time", json_real(x->c_time));
+		rs_ev_int(&e, "line", x->c_line);
+	rs_ev_str(&e, "status", STATUS[x->c_status]);
+	rs_ev_real(&e, "time", x->c_time);
 	if (x->c_status != TS_PASSED) {
-		json_t *m = x->c_message;
-
-		x->c_message = NULL;
-		if (!m && rs_text_total(&x->text) > 0 && x->c_status != TS_SKIPPED)
-			m = message_from_text(x);
-		if (m)
-			rc |= json_object_set_new_nocheck(ev, "message", m);
+		if (x->c_message)
+			rs_ev_str(&e, "message", x->c_message);
+		else if (rs_text_total(&x->text) > 0 && x->c_status != TS_SKIPPED)
+			message_from_text(x, &e);
 		if (rs_text_total(&x->text) > 0)
-			rc |= json_object_set_new_nocheck(ev, "details", rs_text_json(&x->text));
+			rs_ev_strn(&e, "details", x->text.buf ? x->text.buf : "", x->text.len, x->text.cut);
 	}
-	if (rc != 0) {
-		json_decref(ev);
-		goto oom;
-	}
-	if (rs_p_emit(x->p, ev) < 0)
-		goto oom;
-	return;
-oom:
-	xfail(x, "out of memory", NULL);
+	if (rs_p_emit_ev(x->p, &e) < 0)
+		xfail(x, "out of memory", NULL);
 }
 
 static void junit_end(struct xr *x, const char *el)
@@ -387,7 +364,8 @@ static void checkstyle_start(struct xr *x, const char *el, const XML_Char **atts
 	char *rule = NULL;
 	const char *tool = x->p->tool;
 	struct rs_finding f = {0};
-	json_t *ev;
+	struct rs_ev e;
+	int rc;
 
 	if (!source && !x->cs_phpcs) {
 		/* Maybe phpmd's "message (Rule, Ruleset)": a copy to cut the rule from. */
@@ -406,11 +384,13 @@ static void checkstyle_start(struct xr *x, const char *el, const XML_Char **atts
 	f.line = attr_long(atts, "line");
 	f.end_line = attr_long(atts, "endline");
 	f.column = attr_long(atts, "column");
-	f.message = bstr(x, m ? m : "");
-	ev = rs_p_finding(x->p, &f);
+	f.message = m ? m : "";
+	f.message_len = strlen(f.message);
+	rs_p_finding(x->p, &f, &e);
+	rc = rs_p_emit_ev(x->p, &e);
 	free(msg);
 	free(rule);
-	if (rs_p_emit(x->p, ev) < 0)
+	if (rc < 0)
 		goto oom;
 	return;
 oom:
@@ -451,13 +431,18 @@ static void pmd_start(struct xr *x, const char *el, const XML_Char **atts)
 		f.rule = "processing-error";
 		f.severity = "error";
 		f.file = attr(atts, "filename");
-		f.message = bstr(x, m ? m : "");
-		if (rs_p_emit(x->p, rs_p_finding(x->p, &f)) < 0)
+		struct rs_ev e;
+
+		f.message = m ? m : "";
+		f.message_len = strlen(f.message);
+		rs_p_finding(x->p, &f, &e);
+		if (rs_p_emit_ev(x->p, &e) < 0)
 			xfail(x, "out of memory", NULL);
 	}
 }
 
-static json_t *trimmed_text(struct xr *x)
+/* The collected text without surrounding blanks (phpmd indents its messages). */
+static void trimmed_text(struct xr *x, struct rs_finding *f)
 {
 	const char *s = x->text.buf ? x->text.buf : "";
 	size_t a = 0, b = x->text.len;
@@ -466,7 +451,9 @@ static json_t *trimmed_text(struct xr *x)
 		a++;
 	while (b > a && x->text.cut == 0 && strchr(" \t\r\n", s[b - 1]))
 		b--;
-	return rs_text_json_part(s + a, b - a, x->text.cut);
+	f->message = s + a;
+	f->message_len = b - a;
+	f->message_cut = x->text.cut;
 }
 
 static void pmd_end(struct xr *x, const char *el)
@@ -481,10 +468,13 @@ static void pmd_end(struct xr *x, const char *el)
 	f.file = x->file;
 	f.line = x->v_line;
 	f.end_line = x->v_end;
-	f.message = trimmed_text(x);
+	trimmed_text(x, &f);
 	x->in_violation = false;
 	text_wanted(x, &x->collect, false);
-	if (rs_p_emit(x->p, rs_p_finding(x->p, &f)) < 0)
+	struct rs_ev e;
+
+	rs_p_finding(x->p, &f, &e);
+	if (rs_p_emit_ev(x->p, &e) < 0)
 		xfail(x, "out of memory", NULL);
 }
 
@@ -541,30 +531,28 @@ static void cpd_end(struct xr *x, const char *el)
 		return;
 	struct rs_finding f = {0};
 	char msg[1024];
-	size_t o;
+	int o;
 	uint64_t code = rs_fp_norm_end(&x->d_frag);
-	json_t *ev;
+	struct rs_ev e;
 
-	o = (size_t)snprintf(msg, sizeof(msg), "Duplicated code: %ld lines, %ld tokens, in %u places", x->d_lines,
-			     x->d_tokens, x->d_nplaces);
-	(void)o;
+	o = snprintf(msg, sizeof(msg), "Duplicated code: %ld lines, %ld tokens, in %u places", x->d_lines,
+		     x->d_tokens, x->d_nplaces);
 	f.tool = x->p->tool ? x->p->tool : "phpcpd";
 	f.rule = "duplication";
 	f.severity = "warning";
 	f.file = x->d_file;
 	f.line = x->d_line;
 	f.end_line = x->d_lines > 0 ? x->d_line + x->d_lines - 1 : 0;
-	f.message = json_string_nocheck(msg);
+	f.message = msg;
+	f.message_len = (size_t)o < sizeof(msg) ? (size_t)o : sizeof(msg) - 1;
 	f.code_hash = &code;
 	x->in_dup = false;
-	ev = rs_p_finding(x->p, &f);
-	if (ev) {
-		json_object_set_new_nocheck(ev, "places", x->d_places);
-		x->d_places = NULL;
-		if (x->d_places_cut)
-			json_object_set_new_nocheck(ev, "places_cut", json_integer(x->d_places_cut));
-	}
-	if (rs_p_emit(x->p, ev) < 0)
+	rs_p_finding(x->p, &f, &e);
+	rs_ev_json(&e, "places", x->d_places);
+	x->d_places = NULL;
+	if (x->d_places_cut)
+		rs_ev_int(&e, "places_cut", x->d_places_cut);
+	if (rs_p_emit_ev(x->p, &e) < 0)
 		xfail(x, "out of memory", NULL);
 }
 
@@ -802,12 +790,6 @@ static void xml_destroy(struct rs_parser *p)
 	free(x->v_rule);
 	free(x->d_file);
 	json_decref(x->d_places);
-	json_decref(x->j_test);
-	for (int i = 0; i < 4; i++)
-		json_decref(x->j_status[i]);
-	json_decref(x->j_suite);
-	json_decref(x->j_class);
-	json_decref(x->j_file);
 	free(x);
 	p->state = NULL;
 }
@@ -822,12 +804,6 @@ static int xml_init(struct rs_parser *p, enum xkind kind)
 	x->p = p;
 	x->kind = kind;
 	rs_text_init(&x->text, p->lim.max_text);
-	x->j_test = json_string_nocheck("test");
-	for (int i = 0; i < 4; i++)
-		if (!(x->j_status[i] = json_string_nocheck(STATUS[i])))
-			return -1;
-	if (!x->j_test)
-		return -1;
 	/* NULL encoding: the document's own declaration (or UTF-8) decides. */
 	x->xp = XML_ParserCreate(NULL);
 	if (!x->xp)

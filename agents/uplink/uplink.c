@@ -283,23 +283,9 @@ static void on_failure(struct uplink *up, int status, const char *retry_after, c
 	schedule_retry(up, delay);
 }
 
-static void apply_response(struct uplink *up, const struct pr_response *r)
+static void apply_response(struct uplink *up, const struct pr_response *r, size_t sent)
 {
-	if (r->ack > up->last_seq) {
-		on_failure(up, 200, NULL, "the coordinator acknowledged events never sent");
-		return;
-	}
-	if (r->ack < up->acked) {
-		/* It lost what it had stored; those events are gone here. Say so, keep going. */
-		on_failure(up, 200, NULL, "the coordinator's ack went backwards");
-		return;
-	}
-	if (up->attempt > 0)
-		up_log(up, "delivering again after %u failed attempts", up->attempt);
-	up->attempt = 0;
-	uplink_spool_drop(up->spool, r->ack - up->acked);
-	up->acked = r->ack;
-	up->st.acked = r->ack;
+	/* Control flags count whatever else the answer says. */
 	if (r->cancel && !up->cancelled) {
 		up->cancelled = true;
 		up->tell_cancel = true;
@@ -310,7 +296,29 @@ static void apply_response(struct uplink *up, const struct pr_response *r)
 		uplink_spool_drop(up->spool, UINT64_MAX);
 		if (up->finishing)
 			finish_now(up, up->acked == up->last_seq);
+		return;
 	}
+	if (r->ack > up->last_seq) {
+		on_failure(up, 200, NULL, "the coordinator acknowledged events never sent");
+		return;
+	}
+	if (r->ack < up->acked) {
+		/* It lost what it had stored; those events are gone here. Say so, keep going. */
+		on_failure(up, 200, NULL, "the coordinator's ack went backwards");
+		return;
+	}
+	if (r->ack == up->acked && sent > 0) {
+		/* Nothing of the batch was kept: resending at once could spin. */
+		on_failure(up, 200, NULL, r->resend_from ? "the coordinator asks for a resend"
+							 : "the coordinator kept nothing of the batch");
+		return;
+	}
+	if (up->attempt > 0)
+		up_log(up, "delivering again after %u failed attempts", up->attempt);
+	up->attempt = 0;
+	uplink_spool_drop(up->spool, r->ack - up->acked);
+	up->acked = r->ack;
+	up->st.acked = r->ack;
 }
 
 static void uplink_on_response(struct evhttp_request *req, void *arg)
@@ -318,6 +326,7 @@ static void uplink_on_response(struct evhttp_request *req, void *arg)
 	struct uplink *up = arg;
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	char why[256];
+	size_t sent = up->inflight;
 
 	up->req = NULL;
 	if (up->unsent_bytes >= up->inflight_bytes)
@@ -338,7 +347,7 @@ static void uplink_on_response(struct evhttp_request *req, void *arg)
 			snprintf(why, sizeof why, "a 200 answer that is not a response: %s", err.text);
 			on_failure(up, 200, NULL, why);
 		} else {
-			apply_response(up, &r);
+			apply_response(up, &r, sent);
 		}
 	} else if (code == 0) {
 		if (up->tls_error[0])

@@ -21,7 +21,10 @@
  *   ... at teardown: events_count_shed_log(events, uplink_shed_logs(up)); emit `end`;
  *   uplink_finish(up, &budget, done, arg); run the loop until done(); uplink_free(up).
  * Ownership: the uplink copies the config; pushed events are copied (encoded) at once.
- * Single-threaded: every call from the event loop's thread.
+ * Single-threaded: every call from the event loop's thread. The process must ignore SIGPIPE
+ * (a peer closing a TLS connection must not kill the agent).
+ * The coordinator's ack decides what is resent: the next batch always starts at ack + 1
+ * (resend_from, when present, says the same).
  */
 #ifndef SV_UPLINK_H
 #define SV_UPLINK_H
@@ -40,7 +43,7 @@ struct event_base;
 #define UPLINK_PATH_MAX 1024u
 
 /* Defaults (uplink_config_defaults). */
-#define UPLINK_BUFFER_BYTES_DEFAULT (4u * 1024u * 1024u)
+#define UPLINK_BUFFER_BYTES_DEFAULT (1024u * 1024u) /* keeps the agent near 8 MB with 100k events in flight */
 #define UPLINK_SPOOL_BYTES_DEFAULT (64ull * 1024u * 1024u)
 #define UPLINK_BATCH_BYTES_DEFAULT (256u * 1024u)
 #define UPLINK_BATCH_EVENTS_DEFAULT PR_BATCH_EVENTS_MAX

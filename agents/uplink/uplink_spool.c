@@ -14,6 +14,9 @@
 
 enum seg { SEG_HEAD, SEG_FILE, SEG_TAIL, SEG_PENDING, SEG_NONE };
 
+#define WBUF_SIZE (128u * 1024u)
+#define RBUF_SIZE (128u * 1024u) /* > one record (PR_EVENT_MAX + header) */
+
 struct uplink_spool {
 	char stream[PR_STREAM_MAX + 1];
 	size_t mem_bound;
@@ -26,6 +29,12 @@ struct uplink_spool {
 	int fd;           /* -1 until the file is needed */
 	bool file_failed;
 	uint64_t fr, fw;  /* logical read and write offsets in the file ring */
+	/* Appends are gathered in wbuf (logical fw_flushed..fw) and written in large pwrites;
+	 * reads go through rbuf, a cache of the logical range rc_off..rc_off+rc_len. Both are
+	 * allocated with the file. */
+	char *wbuf, *rbuf;
+	size_t wlen, rc_len;
+	uint64_t fw_flushed, rc_off;
 
 	/* The newest shed range, not yet written as a record: it is logically last. */
 	uint64_t pending_count;
@@ -94,6 +103,8 @@ void uplink_spool_free(struct uplink_spool *sp)
 		close(sp->fd);
 	free(sp->path);
 	free(sp->tmp);
+	free(sp->wbuf);
+	free(sp->rbuf);
 	free(sp);
 }
 
@@ -101,16 +112,23 @@ void uplink_spool_free(struct uplink_spool *sp)
 
 static int file_open(struct uplink_spool *sp)
 {
-	for (int attempt = 0; attempt < 2; attempt++) {
-		sp->fd = open(sp->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (sp->fd >= 0) {
-			/* Nobody else needs its name: it goes away with the agent. */
-			unlink(sp->path);
+	sp->wbuf = malloc(WBUF_SIZE);
+	sp->rbuf = malloc(RBUF_SIZE);
+	if (!sp->wbuf || !sp->rbuf) {
+		sp->file_failed = true;
+		return -1;
+	}
+	char *name = malloc(strlen(sp->path) + 8);
+
+	if (name) {
+		/* A new file next to the configured name: an existing file is never touched. */
+		sprintf(name, "%s.XXXXXX", sp->path);
+		sp->fd = mkostemp(name, O_CLOEXEC);
+		if (sp->fd >= 0)
+			unlink(name); /* nobody else needs its name: it goes away with the agent */
+		free(name);
+		if (sp->fd >= 0)
 			return 0;
-		}
-		/* A stale file of an earlier run: remove it (O_EXCL never follows a link). */
-		if (errno != EEXIST || unlink(sp->path) < 0)
-			break;
 	}
 	sp->file_failed = true;
 	return -1;
@@ -162,6 +180,71 @@ static uint64_t seqs_of(uint32_t hdr)
 	return hdr & UPLINK_SPOOL_RANGE ? (uint64_t)(hdr & ~UPLINK_SPOOL_RANGE) : 1;
 }
 
+/*
+ * The gathered appends could not be written: they move to TAIL (which is empty while the file
+ * is appended to), so the order stays HEAD | FILE | TAIL, and the file takes nothing more.
+ */
+static void spill_wbuf(struct uplink_spool *sp)
+{
+	size_t off = 0;
+
+	while (off + UPLINK_SPOOL_HDR <= sp->wlen) {
+		size_t n = UPLINK_SPOOL_HDR + payload_len(get_hdr((unsigned char *)sp->wbuf + off));
+		/* if memory runs out here there is nowhere left to keep them */
+		evbuffer_add(sp->tail, sp->wbuf + off, n);
+		sp->tail_recs++;
+		sp->file_recs--;
+		off += n;
+	}
+	sp->fw = sp->fw_flushed;
+	sp->wlen = 0;
+	sp->file_failed = true;
+}
+
+static int file_flush(struct uplink_spool *sp)
+{
+	if (sp->wlen == 0)
+		return 0;
+	if (file_io(sp, true, sp->fw_flushed, sp->wbuf, sp->wlen) < 0) {
+		spill_wbuf(sp);
+		return -1;
+	}
+	sp->fw_flushed += sp->wlen;
+	sp->wlen = 0;
+	return 0;
+}
+
+static int file_append(struct uplink_spool *sp, const unsigned char *h, const void *payload,
+		       size_t len)
+{
+	if (sp->wlen + UPLINK_SPOOL_HDR + len > WBUF_SIZE && file_flush(sp) < 0)
+		return -1;
+	memcpy(sp->wbuf + sp->wlen, h, UPLINK_SPOOL_HDR);
+	memcpy(sp->wbuf + sp->wlen + UPLINK_SPOOL_HDR, payload, len);
+	sp->wlen += UPLINK_SPOOL_HDR + len;
+	sp->fw += UPLINK_SPOOL_HDR + len;
+	sp->file_recs++;
+	return 0;
+}
+
+/* Read flushed bytes (callers flush first) through the cache. */
+static int file_read(struct uplink_spool *sp, uint64_t off, void *dst, size_t len)
+{
+	if (off + len > sp->fw_flushed || len > RBUF_SIZE)
+		return -1;
+	if (off < sp->rc_off || off + len > sp->rc_off + sp->rc_len) {
+		size_t n = RBUF_SIZE;
+		if (sp->fw_flushed - off < n)
+			n = (size_t)(sp->fw_flushed - off);
+		if (file_io(sp, false, off, sp->rbuf, n) < 0)
+			return -1;
+		sp->rc_off = off;
+		sp->rc_len = n;
+	}
+	memcpy(dst, sp->rbuf + (off - sp->rc_off), len);
+	return 0;
+}
+
 /* ---- appending -------------------------------------------------------------------------- */
 
 static void fill_of(const struct uplink_spool *sp, struct uplink_spool_fill *f)
@@ -190,13 +273,9 @@ static int append(struct uplink_spool *sp, uint32_t hdr, const void *payload, si
 			break;
 		if (sp->fd < 0 && file_open(sp) < 0)
 			continue; /* file_failed is set: place again */
-		if (file_io(sp, true, sp->fw, h, UPLINK_SPOOL_HDR) == 0 &&
-		    file_io(sp, true, sp->fw + UPLINK_SPOOL_HDR, (void *)payload, len) == 0) {
-			sp->fw += UPLINK_SPOOL_HDR + len;
-			sp->file_recs++;
+		if (file_append(sp, h, payload, len) == 0)
 			return 0;
-		}
-		sp->file_failed = true; /* what is in it stays readable; nothing more goes in */
+		/* file_failed is set: what was written stays readable; nothing more goes in */
 	}
 	if (where == UPLINK_SPOOL_SHED) {
 		*shed = true;
@@ -302,7 +381,9 @@ static enum seg front(const struct uplink_spool *sp)
 static void rotate(struct uplink_spool *sp)
 {
 	if (sp->head_recs == 0 && sp->file_recs == 0) {
-		sp->fr = sp->fw = 0; /* the ring is empty: start over at offset 0 */
+		/* the ring is empty (nothing gathered either): start over at offset 0 */
+		sp->fr = sp->fw = sp->fw_flushed = 0;
+		sp->rc_off = sp->rc_len = 0;
 		if (sp->tail_recs) {
 			struct evbuffer *t = sp->head;
 			sp->head = sp->tail;
@@ -317,6 +398,7 @@ void uplink_spool_drop(struct uplink_spool *sp, uint64_t n)
 {
 	unsigned char h[UPLINK_SPOOL_HDR];
 
+	file_flush(sp); /* on failure the gathered records moved to TAIL */
 	if (n > sp->held)
 		n = sp->held;
 	while (n > 0) {
@@ -333,11 +415,11 @@ void uplink_spool_drop(struct uplink_spool *sp, uint64_t n)
 		if (s == SEG_NONE)
 			break;
 		if (s == SEG_FILE) {
-			if (file_io(sp, false, sp->fr, h, UPLINK_SPOOL_HDR) < 0) {
+			if (file_read(sp, sp->fr, h, UPLINK_SPOOL_HDR) < 0) {
 				/* Unreadable: nothing sensible is left to do with its records. */
 				sp->held -= n;
 				sp->first_seq += n;
-				sp->fr = sp->fw;
+				sp->fr = sp->fw = sp->fw_flushed;
 				sp->file_recs = 0;
 				rotate(sp);
 				return;
@@ -403,12 +485,12 @@ static int cursor_read(struct uplink_spool *sp, struct cursor *c, uint32_t *hdr)
 		return 0;
 	}
 	if (c->seg == SEG_FILE) {
-		if (file_io(sp, false, c->file_off, h, UPLINK_SPOOL_HDR) < 0)
+		if (file_read(sp, c->file_off, h, UPLINK_SPOOL_HDR) < 0)
 			return -1;
 		*hdr = get_hdr(h);
 		len = payload_len(*hdr);
 		if (len > PR_EVENT_MAX ||
-		    file_io(sp, false, c->file_off + UPLINK_SPOOL_HDR, sp->tmp, len) < 0)
+		    file_read(sp, c->file_off + UPLINK_SPOOL_HDR, sp->tmp, len) < 0)
 			return -1;
 		c->file_off += UPLINK_SPOOL_HDR + len;
 	} else {
@@ -432,12 +514,14 @@ static int cursor_read(struct uplink_spool *sp, struct cursor *c, uint32_t *hdr)
 int uplink_spool_copy(struct uplink_spool *sp, struct evbuffer *out, size_t max_events,
 		      size_t max_bytes, size_t *n)
 {
-	struct cursor c = {SEG_HEAD, (size_t)sp->head_recs, 0, sp->fr};
+	struct cursor c;
 	uint64_t seq = sp->first_seq, skip = sp->skip;
 	size_t bytes = 0, count = 0;
 	char ph[PR_SHED_PLACEHOLDER_MAX];
 
 	*n = 0;
+	file_flush(sp); /* before the cursor: a failure moves records to TAIL */
+	c = (struct cursor){SEG_HEAD, (size_t)sp->head_recs, 0, sp->fr};
 	cursor_settle(sp, &c);
 	while (count < max_events && c.seg != SEG_NONE) {
 		uint32_t hdr;

@@ -14,8 +14,9 @@
  * header bit 31 clear: an event, low 31 bits = length of its compact JSON.
  * header bit 31 set:   a shed range, low 31 bits = number of seqs, payload = 24-byte ts.
  *
- * The spool file is created on first use (O_EXCL, mode 0600), unlinked at once, and grows
- * to at most its bound. What it does not do: no network, no JSON parsing; the caller gives
+ * The spool file is created on first use as "<path>.XXXXXX" (mkostemp, mode 0600; an existing
+ * file is never touched), unlinked at once, and grows to at most its bound. Appends are
+ * gathered and written 128 KiB at a time; reads go through a 128 KiB cache. What it does not do: no network, no JSON parsing; the caller gives
  * each event's kind and encoding.
  */
 #ifndef SV_UPLINK_SPOOL_H

@@ -158,6 +158,12 @@ int main(int argc, char **argv)
 			return 1;
 		json_array_append_new(list, json_pack("{s:s,s:s}", "id", id, "token", token));
 	}
+	/* Before the line that tells the test we are up: its first SIGUSR1 must find a handler. */
+	ev[0] = evsignal_new(b.base, SIGTERM, bench_on_signal, &b);
+	ev[1] = evsignal_new(b.base, SIGINT, bench_on_signal, &b);
+	ev[2] = evsignal_new(b.base, SIGUSR1, bench_on_signal, &b);
+	for (int i = 0; i < 3; i++)
+		evsignal_add(ev[i], NULL);
 	snprintf(path, sizeof path, "https://%s:%d/", host, ingest_port(b.ingest));
 	out = json_pack("{s:s,s:i,s:s,s:o}", "url", path, "port", ingest_port(b.ingest), "pin", cert_fingerprint(cert),
 	                "streams", list);
@@ -165,11 +171,6 @@ int main(int argc, char **argv)
 	printf("\n");
 	fflush(stdout);
 	json_decref(out);
-	ev[0] = evsignal_new(b.base, SIGTERM, bench_on_signal, &b);
-	ev[1] = evsignal_new(b.base, SIGINT, bench_on_signal, &b);
-	ev[2] = evsignal_new(b.base, SIGUSR1, bench_on_signal, &b);
-	for (int i = 0; i < 3; i++)
-		evsignal_add(ev[i], NULL);
 	event_base_dispatch(b.base);
 	for (int i = 0; i < 3; i++)
 		event_free(ev[i]);

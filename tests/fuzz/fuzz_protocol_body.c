@@ -1,7 +1,9 @@
 /*
  * Fuzz the coordinator's request decoding: a body for stream "build-42.unit" is decoded,
  * planned against a few acks, and answered; every answer must parse back to itself, and a
- * decoded batch must re-encode to a body that decodes to the same events.
+ * decoded batch must re-encode to a body that decodes to the same events. The same input also
+ * goes to the agent's response parser (pr_response_parse): a parsed answer must format back to
+ * an answer that parses to the same values.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pr_error err;
 	char out[PR_RESPONSE_MAX];
 
+	{
+		struct pr_response r, back;
+		if (pr_response_parse((const char *)data, size, &r, &err) == 0) {
+			int n = pr_response_format(&r, out, sizeof out);
+			if (n <= 0 || pr_response_parse(out, (size_t)n, &back, NULL) < 0 ||
+			    back.ack != r.ack || back.resend_from != r.resend_from ||
+			    back.cancel != r.cancel || back.detach != r.detach)
+				abort();
+		}
+	}
 	if (pr_batch_decode((const char *)data, size, "build-42.unit", &b, &err) < 0) {
 		if (err.status != 400 && err.status != 413)
 			abort();

@@ -142,12 +142,28 @@ def main():
         elif t == "log":
             sys.stdout.write(body["line"] + "\n")
         if PLAN.get("crash_after") and seq >= PLAN["crash_after"]:
+            # A real crash: as PID 1 of a PID namespace, signals it sends itself are ignored,
+            # but a fault is not.
             sys.stdout.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
+            import ctypes
+            ctypes.string_at(0)
 
     stage = SPEC.get("stage", "fake")
     emit({"type": "stage", "event": "started", "stage": stage, "mode": SPEC.get("mode", "job")})
     emit({"type": "process", "event": "started", "process": "runner", "pid": os.getpid(), "attempt": 1})
+    if SPEC.get("mode") == "service":
+        # A service stage: every service process reports ready, then the stage runs until told to stop.
+        PLAN.setdefault("hold", True)
+        for p in SPEC.get("processes", []):
+            if p.get("role") == "service":
+                emit({"type": "process", "event": "started", "process": p["name"], "pid": os.getpid(), "attempt": 1})
+                if not PLAN.get("never_ready"):
+                    emit({"type": "process", "event": "ready", "process": p["name"], "pid": os.getpid(), "attempt": 1})
+        if PLAN.get("fail_service"):
+            emit({"type": "process", "event": "failed", "process": "web", "pid": os.getpid(), "attempt": 4,
+                  "reason": "exited 1 four times", "last_lines": ["boom"]})
+            sys.stdout.flush()
+            sys.exit(1)
     n_tests, n_failed, n_skipped = PLAN.get("tests", 0), PLAN.get("failed", 0), PLAN.get("skipped", 0)
     n_logs = PLAN.get("logs", 0)
     per = max(1, n_logs // max(1, n_tests)) if n_tests else n_logs
@@ -177,6 +193,7 @@ def main():
     if uplink:
         uplink.deliver(events, deadline)
     if PLAN.get("hold"):
+        sys.stdout.flush()
         while not stop["term"] and not (uplink and uplink.cancel):
             time.sleep(0.02)
             if uplink:

@@ -153,7 +153,8 @@ class IngestServer:
         self.proc = subprocess.Popen([ingest_server()] + [str(a) for a in args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
-        check(line, "sv_ingest_server did not start: %s" % self.proc.stderr.read())
+        if not line:
+            raise AssertionError("sv_ingest_server did not start: %s" % self.proc.stderr.read())
         self.info = json.loads(line)
         self.port, self.pin = self.info["port"], self.info["pin"]
         self.streams = self.info["streams"]
@@ -163,7 +164,10 @@ class IngestServer:
 
     def stats(self):
         self.proc.send_signal(signal.SIGUSR1)
-        return json.loads(self.proc.stdout.readline())["stats"]
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError("sv_ingest_server died (%s): %s" % (self.proc.wait(), self.proc.stderr.read()))
+        return json.loads(line)["stats"]
 
     def alive(self):
         return self.proc.poll() is None
@@ -172,8 +176,8 @@ class IngestServer:
         self.proc.send_signal(signal.SIGTERM)
         line = self.proc.stdout.readline()
         rc = self.proc.wait(timeout=slack(20))
-        err = self.proc.stderr.read()
-        check(rc == 0, "sv_ingest_server exited with %s: %s" % (rc, err))
+        if rc != 0:
+            raise AssertionError("sv_ingest_server exited with %s: %s" % (rc, self.proc.stderr.read()))
         return json.loads(line)["stats"] if line else None
 
 
@@ -322,3 +326,131 @@ class Tests:
 
 class SkipTest(Exception):
     pass
+
+
+# --- a fault-injecting TCP proxy --------------------------------------------------------------
+
+import random  # noqa: E402
+import threading  # noqa: E402
+
+
+class FaultProxy:
+    """TCP proxy on 127.0.0.1 between an agent and the coordinator.
+
+    mode "cut":   every connection is reset after a random 2-8 KB (in either direction).
+    mode "stall": every connection stops forwarding after a random 2-8 KB for `stall` seconds,
+                  then is reset (a peer that hangs, then vanishes).
+    mode "pass":  forwards everything.
+    start_after:  seconds before the proxy starts listening (the coordinator is unreachable
+                  at the agent's start and appears later).
+    """
+
+    def __init__(self, upstream_port, mode="cut", stall=3.0, start_after=0.0, port=None, seed=1):
+        self.upstream, self.mode, self.stall = upstream_port, mode, stall
+        self.port = port or free_port()
+        self.rng = random.Random(seed)
+        self.cuts = 0
+        self.conns = 0
+        self.stop_ev = threading.Event()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, args=(start_after,), daemon=True)
+        self.thread.start()
+
+    def _serve(self, start_after):
+        if start_after:
+            self.stop_ev.wait(start_after)
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", self.port))
+        ls.listen(128)
+        ls.settimeout(0.2)
+        while not self.stop_ev.is_set():
+            try:
+                c, _ = ls.accept()
+            except socket.timeout:
+                continue
+            try:
+                u = socket.create_connection(("127.0.0.1", self.upstream))
+            except OSError:
+                c.close()
+                continue
+            with self.lock:
+                self.conns += 1
+                budget = self.rng.randint(2048, 8192)
+            state = {"left": budget, "dead": False}
+            for a, b in ((c, u), (u, c)):
+                threading.Thread(target=self._pump, args=(a, b, c, u, state), daemon=True).start()
+        ls.close()
+
+    @staticmethod
+    def _reset(s):
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        except OSError:
+            pass
+        try:
+            s.close()
+        except OSError:
+            pass
+
+    def _pump(self, src, dst, c, u, state):
+        try:
+            while not state["dead"] and not self.stop_ev.is_set():
+                data = src.recv(4096)
+                if not data:
+                    break
+                if self.mode != "pass":
+                    with self.lock:
+                        state["left"] -= len(data)
+                        fault = state["left"] <= 0 and not state["dead"]
+                        if fault:
+                            state["dead"] = True
+                            self.cuts += 1
+                    if fault:
+                        if self.mode == "stall":
+                            self.stop_ev.wait(self.stall)
+                        self._reset(c)
+                        self._reset(u)
+                        return
+                dst.sendall(data)
+        except OSError:
+            pass
+        state["dead"] = True
+        for s in (c, u):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop_ev.set()
+        self.thread.join(timeout=5)
+
+
+def agent_or_skip():
+    a = real_agent()
+    if not a:
+        raise SkipTest("stagevisor-agent is not built")
+    return a
+
+
+def stage_script(tests, logs, failed=0, delay=0.0):
+    """A shell-free job: python3 printing `logs` log lines and `tests` TeamCity test results."""
+    return ("import sys,time\n"
+            "n,l,f,d=%d,%d,%d,%f\n"
+            "per=max(1,l//max(1,n))\n"
+            "left=l\n"
+            "for i in range(n):\n"
+            "    for _ in range(min(per,left)):\n"
+            "        print('log line %%d' %% (l-left)); left-=1\n"
+            "    print(\"##teamcity[testStarted name='t%%05d']\" %% i)\n"
+            "    if i < f: print(\"##teamcity[testFailed name='t%%05d' message='boom %%d']\" %% (i, i))\n"
+            "    print(\"##teamcity[testFinished name='t%%05d' duration='1']\" %% i)\n"
+            "    if d: sys.stdout.flush(); time.sleep(d)\n"
+            "for _ in range(left): print('tail')\n" % (tests, logs, failed, delay))
+
+
+def real_spec(directory, tests, logs, failed=0, delay=0.0, stop_timeout=30):
+    return write_spec(directory, {"stage": "unit", "stop_timeout": stop_timeout, "processes": [
+        {"name": "runner", "role": "job", "command": ["python3", "-u", "-c", stage_script(tests, logs, failed, delay)],
+         "results": [{"format": "teamcity", "stream": "stdout"}]}]})

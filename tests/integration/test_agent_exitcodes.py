@@ -17,8 +17,10 @@ import svtest  # noqa: E402
 USAGE_ERROR = 125
 PARALLEL = 8
 
-# Signals whose default action ends the process (the others are ignored or stop it, so a child
-# cannot die of them): 1-16 except 9 is uncatchable but included, 24-27, 29-31, and SIGRTMIN..MAX.
+# Every catchable signal whose default action ends the process: 1-16, 24-27, 29-31 and
+# SIGRTMIN..SIGRTMAX (SIGKILL, 9, is not catchable but included). The others (CHLD, CONT,
+# STOP, TSTP, TTIN, TTOU, URG, WINCH) are ignored or stop a process by default: nothing can die
+# of them.
 TERMINATING = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24, 25, 26, 27, 29, 30, 31] + \
     list(range(signal.SIGRTMIN, signal.SIGRTMAX + 1))
 

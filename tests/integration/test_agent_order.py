@@ -120,7 +120,7 @@ class OrderTest(unittest.TestCase):
         port = svtest.free_port()
         listen = ("import socket\ntime.sleep(0.5)\n"
                   "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-                  "s.bind(('127.0.0.1', int(args[0]))); s.listen(8); stamp('listening')\n"
+                  "s.bind(('127.0.0.1', int(args[0]))); stamp('listening'); s.listen(8)\n"
                   "while True: s.accept()[0].close()\n")
         connect = "import socket\nsocket.create_connection(('127.0.0.1', int(args[0])), timeout=5).close()\n"
         spec = {"processes": [
@@ -146,7 +146,7 @@ class OrderTest(unittest.TestCase):
 
     def test_exec_probe(self):
         flag = os.path.join(self.dir, "flag")
-        make = "time.sleep(0.4)\nopen(args[0], 'w').close()\nstamp('made')\ntime.sleep(600)\n"
+        make = "time.sleep(0.4)\nstamp('made')\nopen(args[0], 'w').close()\ntime.sleep(600)\n"
         check = "rc = 0 if os.path.exists(args[0]) else 1\n"
         spec = {"processes": [
             {"name": "maker", "role": "service", "essential": False, "command": self.cmd("maker", make) + [flag],
@@ -167,7 +167,10 @@ class OrderTest(unittest.TestCase):
         rc, t = self.run_stage(spec)
         self.assertEqual(rc, 0, "a non-essential job's failure is not the stage's result; stderr %s"
                          % self.agent.stderr_lines()[-5:])
-        self.assertGreaterEqual(t[("c", "start")], t[("a", "start")])
+        # "started" means a's exec succeeded, not that a ran its first line (c's interpreter may
+        # come up first): compare the agent's events for that one.
+        ev = [(e.get("process"), e.get("event")) for e in self.agent.events(type="process")]
+        self.assertLess(ev.index(("a", "started")), ev.index(("c", "started")), ev)
         self.assertLess(t[("c", "start")], t[("a", "end")], "'started' must not wait for the end")
         self.assertGreaterEqual(t[("b", "start")], t[("a", "end")])
         self.assertGreaterEqual(t[("d", "start")], t[("b", "end")])

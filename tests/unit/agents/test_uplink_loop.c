@@ -687,6 +687,68 @@ static void test_detach(void **state)
 	event_base_free(base);
 }
 
+static enum fault script_hold(uint64_t n)
+{
+	(void)n;
+	return F_HOLD;
+}
+
+static void free_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	uplink_free(r->up);
+	r->up = NULL;
+	event_base_loopbreak(r->base);
+}
+
+/* The coordinator stopped answering: the stop budget ends the finish with a request in
+ * flight (cancelled); and an uplink freed with a request in flight leaks nothing. */
+static void test_deadline_and_free_in_flight(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct cert c;
+	struct server s;
+	struct uplink_config cfg;
+	struct run r = {0}, r2 = {0};
+	struct uplink_stats st;
+	struct uplink *up;
+	struct timeval later = {0, 300000};
+
+	(void)state;
+	cert_mint(&c, "coordinator");
+	server_start(&s, base, &c, true);
+	s.script = script_hold;
+	config_for(&cfg, &s, c.sha256, &r);
+	cfg.timeout_ms = 30000;
+	up = uplink_new(base, &cfg, NULL, 0);
+	r.budget.tv_usec = 300000;
+	drive(&r, base, up, &s, 100, 100);
+	uplink_get_stats(up, &st);
+	assert_int_equal(r.done_called, 1);
+	assert_int_equal(r.acked_all, 0);
+	assert_int_equal(st.requests, 1);
+	assert_true(s.ack > 0 && s.ack < 100); /* the first batch (8 KiB) stored, never answered */
+	assert_non_null(strstr(r.log, "stop budget used up with 100 events unacknowledged"));
+	uplink_free(up);
+	/* again, and free it while its request waits */
+	config_for(&cfg, &s, c.sha256, &r2);
+	cfg.timeout_ms = 30000;
+	r2.base = base;
+	r2.up = uplink_new(base, &cfg, NULL, 0);
+	for (uint64_t seq = 1; seq <= 10; seq++) {
+		json_t *ev = make_event(seq);
+		assert_int_equal(uplink_push(r2.up, ev, NULL, 0), 0);
+		json_decref(ev);
+	}
+	event_base_once(base, -1, EV_TIMEOUT, free_on_timer, &r2, &later);
+	event_base_dispatch(base);
+	assert_null(r2.up);
+	assert_int_equal(s.requests, 2);
+	server_stop(&s);
+	cert_free(&c);
+	event_base_free(base);
+}
+
 static void test_bad_pushes_and_quick_finish(void **state)
 {
 	struct event_base *base = event_base_new();
@@ -741,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_ca_bundle),
 		cmocka_unit_test(test_shedding_end_to_end),
 		cmocka_unit_test(test_detach),
+		cmocka_unit_test(test_deadline_and_free_in_flight),
 		cmocka_unit_test(test_bad_pushes_and_quick_finish),
 	};
 	signal(SIGPIPE, SIG_IGN);

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -35,8 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	unlink(path);
-	return rmdir(dir);
+	return rmdir(dir); /* fails if a spool file was left behind */
 }
 
 /* An event of exactly len bytes whose content names its seq: {"seq":N,"pad":"xxx"} */
@@ -195,8 +197,9 @@ static void test_spill_order_and_bounds(void **state)
 	uplink_spool_stats(sp, &st);
 	assert_int_equal(st.mem_bytes, 0);
 	assert_int_equal(st.file_bytes, 0);
-	/* the file was unlinked right after it was created */
-	assert_int_equal(access(path, F_OK), -1);
+	/* the file was unlinked right after it was created: the directory is empty */
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
 	uplink_spool_free(sp);
 }
 
@@ -249,6 +252,31 @@ static void test_shed_logs_not_results(void **state)
 	uplink_spool_free(sp);
 }
 
+/* The file refuses writes after 8 KiB (RLIMIT_FSIZE): what was gathered moves to memory, in
+ * order, and nothing more goes to the file. */
+static void test_file_write_fails(void **state)
+{
+	struct rlimit old, lim = {8192, 8192};
+	struct uplink_spool *sp = uplink_spool_new("s", 2000, 1 << 20, path);
+	struct uplink_spool_stats st;
+	uint64_t s;
+
+	(void)state;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim.rlim_max = old.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	for (s = 1; s <= 3000; s++)
+		assert_int_equal(push(sp, s, false, 96), 0);
+	check_all(sp, 1, NULL);
+	uplink_spool_stats(sp, &st);
+	assert_true(st.file_failed);
+	uplink_spool_drop(sp, 1234);
+	check_all(sp, 1235, NULL);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	uplink_spool_free(sp);
+}
+
 static void test_unusable_file(void **state)
 {
 	struct uplink_spool *sp = uplink_spool_new("s", 500, 1 << 20, "/nonexistent-dir/spool");
@@ -274,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_memory_only),
 		cmocka_unit_test(test_spill_order_and_bounds),
 		cmocka_unit_test(test_shed_logs_not_results),
+		cmocka_unit_test(test_file_write_fails),
 		cmocka_unit_test(test_unusable_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -633,6 +633,130 @@ static void errors_are_sticky_and_formats_checked(void **state)
 	json_decref(arr);
 }
 
+/* ---- the writer (parse's fast path) and the callback give the same events ---- */
+
+struct sink {
+	char *buf;
+	size_t len, cap;
+};
+
+static int sink_write(void *arg, const char *data, size_t len)
+{
+	struct sink *k = arg;
+
+	if (k->len + len + 1 > k->cap) {
+		k->cap = (k->len + len + 1) * 2;
+		k->buf = realloc(k->buf, k->cap);
+		assert_non_null(k->buf);
+	}
+	memcpy(k->buf + k->len, data, len);
+	k->len += len;
+	k->buf[k->len] = '\0';
+	return 0;
+}
+
+/* Events as canonical text: sorted keys, reals at 10 digits (the writer prints whole
+ * microseconds as such). */
+static char *canon(json_t *ev)
+{
+	char *s = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+
+	assert_non_null(s);
+	return s;
+}
+
+static void same_both_ways(const char *format, const char *data, size_t len, size_t chunk)
+{
+	json_t *events;
+	struct rs_error err, err2;
+	struct sink k = {NULL, 0, 0};
+	struct rs_parser *p = rs_parser_new(format, "report.xml", collect_emit, NULL, NULL);
+	int rc1, rc2 = 0;
+	char *line, *save = NULL;
+	size_t i = 0;
+
+	rc1 = collect_parse(format, data, len, chunk, NULL, &events, &err);
+	assert_non_null(p);
+	if (chunk == 0)
+		chunk = len ? len : 1;
+	assert_int_equal(rs_parser_set_writer(p, sink_write, &k), 0);
+	for (size_t off = 0; off < len && rc2 == 0; off += chunk)
+		rc2 = rs_parser_feed(p, data + off, len - off < chunk ? len - off : chunk, &err2);
+	if (rc2 == 0)
+		rc2 = rs_parser_finish(p, &err2);
+	rs_parser_free(p); /* flushes */
+	assert_int_equal(rc1, rc2);
+	for (line = k.buf ? strtok_r(k.buf, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save), i++) {
+		json_error_t je;
+		json_t *w = json_loads(line, 0, &je);
+		char *a, *b;
+
+		assert_non_null(w);
+		assert_true(i < json_array_size(events));
+		a = canon(json_array_get(events, i));
+		b = canon(w);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+		json_decref(w);
+	}
+	assert_int_equal(i, json_array_size(events));
+	json_decref(events);
+	free(k.buf);
+}
+
+static void writer_and_callback_agree(void **state)
+{
+	static const char *const dirs[][2] = {
+		{"results_junit", "junit"},         {"results_teamcity", "teamcity"},
+		{"results_checkstyle", "checkstyle"}, {"results_pmd", "pmd"},
+		{"results_pmd_cpd", "pmd-cpd"},     {"results_phpstan_json", "phpstan-json"},
+		{"results_phploc_json", "phploc-json"},
+	};
+	const char *names[] = {"phpunit.xml", "phpcs.xml", "edge.xml", "latin1.xml", "badutf8.xml", "phpunit.txt",
+			       "escapes.txt", "phpmd.xml", "phpcpd.xml", "phpstan.json", "phploc.json"};
+	int files = 0;
+
+	(void)state;
+	for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++)
+		for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+			char path[1024], *data;
+			FILE *f;
+			long len;
+
+			snprintf(path, sizeof(path), "%s/tests/fuzz/seeds/%s/%s", SV_SRC_DIR, dirs[d][0], names[n]);
+			if (!(f = fopen(path, "rb")))
+				continue;
+			fseek(f, 0, SEEK_END);
+			len = ftell(f);
+			fseek(f, 0, SEEK_SET);
+			data = malloc((size_t)len + 1);
+			assert_int_equal(fread(data, 1, (size_t)len, f), (size_t)len);
+			fclose(f);
+			same_both_ways(dirs[d][1], data, (size_t)len, 0);
+			same_both_ways(dirs[d][1], data, (size_t)len, 3);
+			free(data);
+			files++;
+		}
+	assert_true(files >= 12); /* the seeds are there */
+	same_both_ways("junit", PHPUNIT_JUNIT, strlen(PHPUNIT_JUNIT), 0);
+	same_both_ways("teamcity", TEAMCITY, strlen(TEAMCITY), 5);
+	{
+		/* Cut texts and the event-size guard take the same decisions both ways. */
+		const size_t big = 200000;
+		char *x = malloc(2 * big + 256);
+		size_t o = 0;
+
+		o += (size_t)sprintf(x, "<testsuite><testcase name=\"t\" class=\"C\"><failure message=\"");
+		memset(x + o, 'm', big), o += big;
+		o += (size_t)sprintf(x + o, "\">");
+		memset(x + o, '\n', big), o += big;
+		o += (size_t)sprintf(x + o, "</failure></testcase></testsuite>");
+		same_both_ways("junit", x, o, 65536);
+		free(x);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -663,6 +787,7 @@ int main(void)
 		cmocka_unit_test(phpstan_malformed_and_too_big),
 		cmocka_unit_test(phploc_metrics),
 		cmocka_unit_test(errors_are_sticky_and_formats_checked),
+		cmocka_unit_test(writer_and_callback_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

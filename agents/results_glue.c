@@ -1,0 +1,212 @@
+/* results_glue — see results_glue.h. */
+#include "results_glue.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "protocol/protocol.h"
+#include "supervisor.h"
+#include "watch.h"
+
+struct rg_proc {
+	bool has_results;
+	bool started;  /* started at least once */
+	bool pending;  /* exited; final parse due unless a restart follows */
+	bool ended;    /* final parse done */
+};
+
+struct results_glue {
+	struct stage *st;
+	const struct spec_stage *spec;
+	struct events *ev;
+	struct rs_watch *w;
+	struct event *defer; /* runs the final parses after the report that may announce a restart */
+	struct rg_proc *procs;
+};
+
+static void results_glue_emit(void *arg, json_t *event)
+{
+	struct results_glue *rg = arg;
+
+	events_emit(rg->ev, event);
+}
+
+static void results_glue_on_chunk(void *arg, size_t index, const char *name, int fd, const char *data, size_t len)
+{
+	struct results_glue *rg = arg;
+
+	if (fd == 1 && index < rg->spec->nprocs && rg->procs[index].has_results)
+		rs_watch_stdout(rg->w, name, data, len);
+}
+
+/* The final parse of every process that has ended for good since the last call. */
+static void end_pending(struct results_glue *rg)
+{
+	for (size_t i = 0; i < rg->spec->nprocs; i++) {
+		struct rg_proc *p = &rg->procs[i];
+
+		if (!p->pending)
+			continue;
+		p->pending = false;
+		p->ended = true;
+		rs_watch_process_ended(rg->w, rg->spec->procs[i].name); /* errors go to the verdict */
+	}
+}
+
+static void results_glue_on_defer(evutil_socket_t fd, short what, void *arg)
+{
+	end_pending(arg);
+}
+
+/* The supervisor reports `exited` and then, in the same turn of the loop, `restarting` when the
+ * process will run again: the final parse waits for the next turn (or the done hook). */
+static void process_report(struct results_glue *rg, const struct sv_proc_report *r)
+{
+	struct rg_proc *p;
+
+	if (r->index >= rg->spec->nprocs)
+		return;
+	p = &rg->procs[r->index];
+	if (!p->has_results || p->ended)
+		return;
+	switch (r->kind) {
+	case SV_PROC_STARTED:
+		p->started = true;
+		break;
+	case SV_PROC_EXITED:
+		p->pending = true;
+		event_active(rg->defer, EV_TIMEOUT, 0);
+		break;
+	case SV_PROC_RESTARTING:
+		p->pending = false;
+		break;
+	default:
+		break;
+	}
+}
+
+static void results_glue_on_process(void *arg, const struct sv_proc_report *r)
+{
+	process_report(arg, r);
+}
+
+static json_t *verdict_json(enum rs_outcome o, const struct rs_verdict *v)
+{
+	json_t *j = json_pack("{s:s, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:I, s:I, s:I}",
+			      "outcome", rs_outcome_name(o),
+			      "tests", "passed", (json_int_t)v->passed, "failed", (json_int_t)v->failed,
+			      "error", (json_int_t)v->errors, "skipped", (json_int_t)v->skipped,
+			      "findings", "error", (json_int_t)v->findings_error,
+			      "warning", (json_int_t)v->findings_warning, "info", (json_int_t)v->findings_info,
+			      "findings_failing", (json_int_t)v->findings_failing,
+			      "metrics", (json_int_t)v->metrics,
+			      "reports_bad", (json_int_t)v->nerrors);
+
+	if (j && v->nerrors)
+		json_object_set_new(j, "error", pr_string_lossy(v->error, strlen(v->error)));
+	return j;
+}
+
+static void say(struct results_glue *rg, const char *line)
+{
+	sv_output_line(stage_supervisor(rg->st), 2, line, strlen(line));
+}
+
+static void results_glue_on_done(void *arg, int result)
+{
+	struct results_glue *rg = arg;
+	struct rs_verdict v;
+	enum rs_outcome o;
+	char line[1600];
+
+	/* Processes that ended in the same turn as the stage (or were killed at the deadline). */
+	end_pending(rg);
+	for (size_t i = 0; i < rg->spec->nprocs; i++) {
+		if (rg->procs[i].started && !rg->procs[i].ended) {
+			rg->procs[i].pending = true;
+			end_pending(rg);
+		}
+	}
+	o = rs_watch_verdict(rg->w, &v);
+	snprintf(line, sizeof line,
+		 "stagevisor-agent: results (%s): tests %lu passed, %lu failed, %lu error, %lu skipped; "
+		 "findings %lu error, %lu warning, %lu info (%lu at fail_on); %lu metrics",
+		 rs_outcome_name(o), v.passed, v.failed, v.errors, v.skipped, v.findings_error,
+		 v.findings_warning, v.findings_info, v.findings_failing, v.metrics);
+	say(rg, line);
+	if (o == RS_OUTCOME_ERROR) {
+		snprintf(line, sizeof line, "stagevisor-agent: results: error: %s%s", v.error,
+			 v.nerrors > 1 ? " (and more reports)" : "");
+		say(rg, line);
+	}
+	stage_set_ended_member(rg->st, "results", verdict_json(o, &v));
+	if (result != 0)
+		return; /* a process failed: its code passes through */
+	if (o == RS_OUTCOME_ERROR)
+		stage_set_result(rg->st, RESULTS_GLUE_EXIT_ERROR);
+	else if (o == RS_OUTCOME_FAILED)
+		stage_set_result(rg->st, RESULTS_GLUE_EXIT_FAILED);
+}
+
+struct results_glue *results_glue_new(struct event_base *base, struct stage *st, const struct spec_stage *spec,
+				      struct events *ev, bool *failed, char *err, size_t errsize)
+{
+	struct results_glue *rg = NULL;
+	size_t with = 0;
+
+	*failed = false;
+	for (size_t i = 0; i < spec->nprocs; i++)
+		with += spec->procs[i].nresults > 0;
+	if (with == 0)
+		return NULL;
+	rg = calloc(1, sizeof *rg);
+	if (!rg)
+		goto oom;
+	rg->st = st;
+	rg->spec = spec;
+	rg->ev = ev;
+	rg->procs = calloc(spec->nprocs, sizeof *rg->procs);
+	rg->defer = event_new(base, -1, 0, results_glue_on_defer, rg);
+	rg->w = rs_watch_new(base, results_glue_emit, rg, NULL);
+	if (!rg->procs || !rg->defer || !rg->w)
+		goto oom;
+	for (size_t i = 0; i < spec->nprocs; i++) {
+		const struct spec_process *p = &spec->procs[i];
+
+		if (p->nresults == 0)
+			continue;
+		if (rs_watch_add(rg->w, p->name, p->cwd, p->results, p->nresults) < 0) {
+			snprintf(err, errsize, "processes[%zu].results: cannot watch: %s", i, strerror(errno));
+			goto fail;
+		}
+		rg->procs[i].has_results = true;
+	}
+	if (sv_add_chunk_hook(stage_supervisor(st), results_glue_on_chunk, rg) < 0 ||
+	    stage_add_process_hook(st, results_glue_on_process, rg) < 0 ||
+	    stage_add_done_hook(st, results_glue_on_done, rg) < 0) {
+		snprintf(err, errsize, "too many hooks");
+		goto fail;
+	}
+	return rg;
+oom:
+	snprintf(err, errsize, "out of memory");
+fail:
+	*failed = true;
+	results_glue_free(rg);
+	return NULL;
+}
+
+void results_glue_free(struct results_glue *rg)
+{
+	if (!rg)
+		return;
+	rs_watch_free(rg->w);
+	if (rg->defer)
+		event_free(rg->defer);
+	free(rg->procs);
+	free(rg);
+}
