@@ -35,6 +35,9 @@
 #include "results_glue.h"
 #endif
 #ifdef SV_HAVE_UPLINK
+#include <dlfcn.h>
+#include <limits.h>
+
 #include "uplink_glue.h"
 #endif
 
@@ -104,6 +107,69 @@ static int run_parse(int argc, char **argv)
 #endif
 }
 
+/* The uplink lives in a module that is loaded only when STAGEVISOR_URL is set (uplink_glue.h):
+ * without a coordinator the agent never maps OpenSSL. */
+struct uplink_module {
+	void *dl;
+	struct uplink_glue *glue;
+	void (*free_glue)(struct uplink_glue *ug);
+};
+
+static int uplink_start(struct uplink_module *m, struct event_base *base, struct stage *st, struct events *ev)
+{
+	const char *url = getenv("STAGEVISOR_URL");
+
+	if (!url || !*url)
+		return 0;
+#ifdef SV_HAVE_UPLINK
+	char path[PATH_MAX], err[512];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof UPLINK_GLUE_MODULE - 1);
+	char *slash;
+	uplink_glue_from_env_fn from_env;
+
+	if (n <= 0) {
+		fprintf(stderr, "stagevisor-agent: STAGEVISOR_URL: cannot find the uplink module: /proc/self/exe: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	strcpy(slash ? slash + 1 : path, UPLINK_GLUE_MODULE); /* room reserved by readlink's bound */
+	m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!m->dl) {
+		fprintf(stderr, "stagevisor-agent: STAGEVISOR_URL is set but the uplink module cannot be loaded: %s\n",
+			dlerror());
+		return -1;
+	}
+	from_env = (uplink_glue_from_env_fn)dlsym(m->dl, "uplink_glue_from_env");
+	m->free_glue = (uplink_glue_free_fn)dlsym(m->dl, "uplink_glue_free");
+	if (!from_env || !m->free_glue) {
+		fprintf(stderr, "stagevisor-agent: %s: not the uplink module of this agent\n", path);
+		return -1;
+	}
+	if (from_env(base, st, ev, &m->glue, err, sizeof err) < 0) {
+		fprintf(stderr, "stagevisor-agent: %s\n", err);
+		return -1;
+	}
+	return 0;
+#else
+	(void)m;
+	(void)base;
+	(void)st;
+	(void)ev;
+	fprintf(stderr, "stagevisor-agent: STAGEVISOR_URL is set but this agent was built without the uplink\n");
+	return -1;
+#endif
+}
+
+/* The module stays loaded until exit: OpenSSL registers exit handlers of its own. */
+static void uplink_stop(struct uplink_module *m)
+{
+	if (m->glue)
+		m->free_glue(m->glue);
+	m->glue = NULL;
+}
+
 static struct spec_stage *load_spec(const char *path)
 {
 	struct spec_error err;
@@ -139,11 +205,7 @@ int main(int argc, char **argv)
 	struct results_glue *results = NULL;
 	bool results_failed = false;
 #endif
-#ifdef SV_HAVE_UPLINK
-	struct uplink_config ucfg;
-	bool with_uplink = false;
-	struct uplink_glue *uplink = NULL;
-#endif
+	struct uplink_module uplink = { 0 };
 	const char *stream;
 	char err[512];
 	int rc = EXIT_AGENT_ERROR;
@@ -189,21 +251,6 @@ int main(int argc, char **argv)
 	stream = getenv("STAGEVISOR_STREAM");
 	if (!stream || !*stream)
 		stream = "local";
-#ifdef SV_HAVE_UPLINK
-	/* The environment only: OpenSSL is initialised by uplink_new(), never without a URL. */
-	uplink_config_defaults(&ucfg);
-	switch (uplink_config_from_env(&ucfg, err, sizeof err)) {
-	case 0:
-		with_uplink = true;
-		break;
-	case 1:
-		break;
-	default:
-		fprintf(stderr, "stagevisor-agent: %s\n", err);
-		spec_free(spec);
-		return EXIT_AGENT_ERROR;
-	}
-#endif
 
 	/* 3. The loop, the event sink and the supervisor. */
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout is an EPIPE, not our death; children get SIG_DFL */
@@ -231,15 +278,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 #endif
-#ifdef SV_HAVE_UPLINK
-	if (with_uplink) {
-		uplink = uplink_glue_new(base, stage, events, &ucfg, err, sizeof err);
-		if (!uplink) {
-			fprintf(stderr, "stagevisor-agent: uplink: %s\n", err);
-			goto out;
-		}
-	}
-#endif
+	if (uplink_start(&uplink, base, stage, events) < 0)
+		goto out;
 
 	/* 5. Run until the stage has ended (stage.c breaks the loop), flush, exit. */
 	if (stage_start(stage) < 0) {
@@ -253,9 +293,7 @@ int main(int argc, char **argv)
 	stage_flush(stage);
 	rc = stage_done(stage) ? stage_result(stage) : EXIT_AGENT_ERROR;
 out:
-#ifdef SV_HAVE_UPLINK
-	uplink_glue_free(uplink);
-#endif
+	uplink_stop(&uplink);
 #ifdef SV_HAVE_RESULTS
 	results_glue_free(results);
 #endif

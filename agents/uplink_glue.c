@@ -141,3 +141,18 @@ void uplink_glue_free(struct uplink_glue *ug)
 	uplink_free(ug->up);
 	free(ug);
 }
+
+int uplink_glue_from_env(struct event_base *base, struct stage *st, struct events *ev,
+			 struct uplink_glue **out, char *err, size_t errsize)
+{
+	struct uplink_config cfg;
+	int rc;
+
+	*out = NULL;
+	uplink_config_defaults(&cfg);
+	rc = uplink_config_from_env(&cfg, err, errsize);
+	if (rc != 0)
+		return rc;
+	*out = uplink_glue_new(base, st, ev, &cfg, err, errsize);
+	return *out ? 0 : -1;
+}

@@ -37,18 +37,25 @@
 #include "uplink_backoff.h"
 #include "uplink_spool.h"
 
+#define UPLINK_BATCH_MIN_BYTES 1024u /* still at least one event */
+
 struct uplink {
 	struct event_base *base;
 	struct uplink_config cfg;
 	SSL_CTX *ctx;
+	SSL_SESSION *session; /* the last TLS session, resumed by the next connection */
 	struct uplink_spool *spool;
 
 	struct evhttp_connection *conn;
 	bool conn_dead;             /* closed or failed: free and replace before the next request */
 	bool conn_nodelay;          /* TCP_NODELAY is set on its socket */
+	unsigned conn_ok;           /* answers received on it: a reused connection */
 	struct evhttp_request *req; /* the request in flight (owned by evhttp), or NULL */
 	size_t inflight;            /* events in it */
 	size_t inflight_bytes;
+	/* The current batch size limit: halved when a connection breaks during a request (a path
+	 * that cuts long requests still lets short ones through), doubled after each answer. */
+	size_t batch_limit;
 
 	struct event *kick_ev, *flush_ev, *retry_ev, *deadline_ev;
 	bool waiting_retry;
@@ -134,6 +141,25 @@ static int uplink_on_verify(X509_STORE_CTX *x, void *arg)
 	return 1;
 }
 
+/*
+ * Keep the newest session (TLS 1.3 sends it after the handshake) so that a replacement
+ * connection resumes it: an abbreviated handshake, no certificate on the wire, which matters
+ * on paths that break connections often. The pin was checked when the session was made.
+ */
+static int uplink_on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct uplink *up = SSL_get_app_data(ssl);
+	SSL_SESSION *copy;
+
+	/* A copy: OpenSSL marks the connection's own session not resumable when the connection
+	 * ends without close_notify, which is how evhttp and broken paths end them. */
+	if (!up || !(copy = SSL_SESSION_dup(sess)))
+		return 0;
+	SSL_SESSION_free(up->session);
+	up->session = copy;
+	return 0; /* the original reference stays OpenSSL's */
+}
+
 static SSL_CTX *tls_ctx_new(struct uplink *up, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -147,6 +173,8 @@ static SSL_CTX *tls_ctx_new(struct uplink *up, char *err, size_t errlen)
 		goto fail;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, uplink_on_new_session);
 	if (up->cfg.ca_file[0] && SSL_CTX_load_verify_locations(ctx, up->cfg.ca_file, NULL) != 1) {
 		snprintf(err, errlen, "STAGEVISOR_CA_FILE: cannot load %s", up->cfg.ca_file);
 		goto fail;
@@ -189,6 +217,9 @@ static struct evhttp_connection *conn_new(struct uplink *up)
 
 	if (!ssl)
 		return NULL;
+	SSL_set_app_data(ssl, up);
+	if (up->session && SSL_SESSION_is_resumable(up->session))
+		SSL_set_session(ssl, up->session);
 	if (is_ip_literal(up->cfg.host)) {
 		if (up->cfg.ca_file[0] &&
 		    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), up->cfg.host) != 1)
@@ -218,6 +249,7 @@ static struct evhttp_connection *conn_new(struct uplink *up)
 	evhttp_connection_set_closecb(conn, uplink_on_close, up);
 	up->st.connections++;
 	up->conn_nodelay = false;
+	up->conn_ok = 0;
 	return conn;
 fail:
 	SSL_free(ssl);
@@ -258,13 +290,23 @@ static void schedule_retry(struct uplink *up, unsigned delay_ms)
 	evtimer_add(up->retry_ev, &tv);
 }
 
-/* A request failed: status 0 for a connection failure or timeout. */
+/*
+ * A request failed: status 0 for a connection failure or timeout. A kept-alive connection that
+ * had answered before and now broke (closed while idle, or cut) is replaced and the request
+ * retried at once; every other failure waits for the backoff.
+ */
 static void on_failure(struct uplink *up, int status, const char *retry_after, const char *why)
 {
 	unsigned delay;
 	long ra;
 
 	up->st.failures++;
+	if (status == 0 && up->conn_ok > 0) {
+		up->conn_dead = true;
+		up->conn_ok = 0;
+		schedule_retry(up, 0);
+		return;
+	}
 	delay = uplink_backoff_delay_ms(up->attempt, up->cfg.backoff_base_ms, up->cfg.backoff_cap_ms,
 					uplink_backoff_rand(&up->rng));
 	if (status >= 400 && status < 500 && status != 408 && status != 429)
@@ -316,6 +358,14 @@ static void apply_response(struct uplink *up, const struct pr_response *r, size_
 	if (up->attempt > 0)
 		up_log(up, "delivering again after %u failed attempts", up->attempt);
 	up->attempt = 0;
+	if (up->conn_ok++ == 0 && up->conn) {
+		SSL *ssl = bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(up->conn));
+		if (ssl && SSL_session_reused(ssl))
+			up->st.resumed++;
+	}
+	if (up->batch_limit < up->cfg.batch_bytes)
+		up->batch_limit = up->batch_limit * 2 < up->cfg.batch_bytes ? up->batch_limit * 2
+									    : up->cfg.batch_bytes;
 	uplink_spool_drop(up->spool, r->ack - up->acked);
 	up->acked = r->ack;
 	up->st.acked = r->ack;
@@ -326,7 +376,7 @@ static void uplink_on_response(struct evhttp_request *req, void *arg)
 	struct uplink *up = arg;
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	char why[256];
-	size_t sent = up->inflight;
+	size_t sent = up->inflight, sent_bytes = up->inflight_bytes;
 
 	up->req = NULL;
 	if (up->unsent_bytes >= up->inflight_bytes)
@@ -350,6 +400,11 @@ static void uplink_on_response(struct evhttp_request *req, void *arg)
 			apply_response(up, &r, sent);
 		}
 	} else if (code == 0) {
+		if (sent > 1) {
+			size_t limit = sent_bytes < up->batch_limit ? sent_bytes : up->batch_limit;
+			up->batch_limit = limit / 2 > UPLINK_BATCH_MIN_BYTES ? limit / 2
+									     : UPLINK_BATCH_MIN_BYTES;
+		}
 		if (up->tls_error[0])
 			snprintf(why, sizeof why, "TLS: %s", up->tls_error);
 		else
@@ -390,7 +445,7 @@ static int send_batch(struct uplink *up)
 		goto fail;
 	before = evbuffer_get_length(out);
 	if (uplink_spool_copy(up->spool, out, up->cfg.batch_events,
-			      up->cfg.batch_bytes - up->prefix_len - 2, &n) < 0) {
+			      up->batch_limit - up->prefix_len - 2, &n) < 0) {
 		up_log(up, "the spool file cannot be read");
 		goto fail;
 	}
@@ -548,6 +603,7 @@ struct uplink *uplink_new(struct event_base *base, const struct uplink_config *c
 		goto fail;
 	}
 	up->prefix_len = (size_t)n;
+	up->batch_limit = up->cfg.batch_bytes;
 	if (strchr(cfg->host, ':'))
 		snprintf(up->hosthdr, sizeof up->hosthdr, "[%s]:%u", cfg->host, cfg->port);
 	else if (cfg->port != 443)
@@ -694,6 +750,7 @@ void uplink_free(struct uplink *up)
 	if (up->deadline_ev)
 		event_free(up->deadline_ev);
 	uplink_spool_free(up->spool);
+	SSL_SESSION_free(up->session);
 	SSL_CTX_free(up->ctx);
 	free(up);
 }

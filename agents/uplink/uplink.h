@@ -2,12 +2,13 @@
  * uplink — the agent's HTTPS client: delivers a stream's stamped events to the coordinator
  * (protocol/PROTOCOL.md, "Transport") and keeps every event until it is acknowledged.
  *
- * What it does: one kept-alive TLS connection (libevent evhttp over bufferevent_openssl),
- * batches flushed by size or after a short delay, one request in flight, exponential backoff
- * with jitter (and Retry-After) on failure, resume from the coordinator's ack, a bounded
- * memory buffer and then a bounded spool file, shedding of log lines (never results) when both
- * are full, control flags (cancel, detach) from the answers, and a bounded finish that waits for
- * the `end` event's acknowledgement.
+ * What it does: one kept-alive TLS connection (libevent evhttp over bufferevent_openssl;
+ * replaced when it breaks, resuming the TLS session), batches flushed by size or after a short
+ * delay (the size limit adapts to a path that cuts long requests), one request in flight,
+ * exponential backoff with jitter (and Retry-After) on failure, resume from the coordinator's
+ * ack, a bounded memory buffer and then a bounded spool file, shedding of log lines (never
+ * results) when both are full, control flags (cancel, detach) from the answers, and a bounded
+ * finish that waits for the `end` event's acknowledgement.
  * What it does not do: it does not stamp, count or write events anywhere else (the agent's
  * event sink does: agents/events.h), and it never initialises OpenSSL unless uplink_new() is
  * called, so an agent without STAGEVISOR_URL stays small.
@@ -131,6 +132,7 @@ struct uplink_stats {
 	uint64_t requests;     /* requests sent */
 	uint64_t failures;     /* requests that failed (connection, timeout, non-200) */
 	uint64_t connections;  /* TLS connections opened */
+	uint64_t resumed;      /* ... of which resumed the previous TLS session (and answered) */
 	size_t mem_bytes;      /* buffered in memory */
 	uint64_t spool_bytes;  /* buffered in the spool file */
 	bool detached, cancelled;

@@ -6,7 +6,8 @@
  * event must serialize to JSON that jansson reads back (valid UTF-8, no NUL), and text
  * members must stay within the bound (3 bytes per kept input byte when every byte was
  * invalid UTF-8 and became U+FFFD) plus the marker. No fingerprint source files are
- * read (no root is set).
+ * read (no root is set). The same input also goes through the JSON-line writer (the
+ * `parse` fast path), whose every line must be a valid JSON object.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,51 @@ static void fuzz_emit(void *arg, json_t *ev)
 	json_decref(ev);
 }
 
+struct sink {
+	char *buf;
+	size_t len, cap;
+};
+
+static int fuzz_write(void *arg, const char *data, size_t len)
+{
+	struct sink *k = arg;
+
+	if (k->len + len + 1 > k->cap) {
+		k->cap = (k->len + len + 1) * 2;
+		if (!(k->buf = realloc(k->buf, k->cap)))
+			abort();
+	}
+	memcpy(k->buf + k->len, data, len);
+	k->len += len;
+	k->buf[k->len] = '\0';
+	return 0;
+}
+
+/* The writer path (what `parse` prints): every line one valid JSON object. */
+static void fuzz_writer(const uint8_t *data, size_t size, size_t cut, const struct rs_limits *lim)
+{
+	struct rs_parser *p = rs_parser_new(RS_FUZZ_FORMAT, "fuzz", fuzz_emit, NULL, lim);
+	struct sink k = {NULL, 0, 0};
+	struct rs_error err;
+	char *line, *save = NULL;
+
+	if (!p || rs_parser_set_writer(p, fuzz_write, &k) < 0)
+		abort();
+	if (rs_parser_feed(p, (const char *)data, cut, &err) == 0 &&
+	    rs_parser_feed(p, (const char *)data + cut, size - cut, &err) == 0)
+		(void)rs_parser_finish(p, &err);
+	rs_parser_free(p);
+	for (line = k.buf ? strtok_r(k.buf, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		json_error_t e;
+		json_t *ev = json_loads(line, 0, &e);
+
+		if (!json_is_object(ev) || !json_object_get(ev, "type"))
+			abort();
+		json_decref(ev);
+	}
+	free(k.buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rs_limits lim = {.max_text = FUZZ_TEXT, .max_token = 64 * 1024, .max_json = 1024 * 1024, .max_depth = 64};
@@ -63,5 +109,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    rs_parser_feed(p, (const char *)data + cut, size - cut, &err) == 0)
 		(void)rs_parser_finish(p, &err);
 	rs_parser_free(p);
+	fuzz_writer(data, size, cut, &lim);
 	return 0;
 }

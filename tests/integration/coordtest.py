@@ -389,6 +389,12 @@ class FaultProxy:
         except OSError:
             pass
         try:
+            # shutdown first: close() alone does not wake the other pump thread blocked in
+            # recv() on this socket, and the socket would live on (a stall, not a cut).
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
             s.close()
         except OSError:
             pass

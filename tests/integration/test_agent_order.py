@@ -171,7 +171,7 @@ class OrderTest(unittest.TestCase):
         # come up first): compare the agent's events for that one.
         ev = [(e.get("process"), e.get("event")) for e in self.agent.events(type="process")]
         self.assertLess(ev.index(("a", "started")), ev.index(("c", "started")), ev)
-        self.assertLess(t[("c", "start")], t[("a", "end")], "'started' must not wait for the end")
+        self.assertLess(ev.index(("c", "started")), ev.index(("a", "exited")), "'started' must not wait for the end")
         self.assertGreaterEqual(t[("b", "start")], t[("a", "end")])
         self.assertGreaterEqual(t[("d", "start")], t[("b", "end")])
 

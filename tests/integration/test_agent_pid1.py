@@ -137,7 +137,7 @@ class Pid1Test(unittest.TestCase):
         done = os.path.join(self.dir, "dripped")
         a = self.start([
             {"name": "dripper", "role": "service", "essential": False,
-             "command": [sys.executable, "-c", DRIPPER, "6", done]},
+             "command": [sys.executable, "-c", DRIPPER, "8", done]},
         ], pid1)
         svtest.wait_until(lambda: svtest.children_of(a.pid), svtest.slack(10), "dripper started")
         dripper = svtest.children_of(a.pid)[0][0]
@@ -159,10 +159,12 @@ class Pid1Test(unittest.TestCase):
         self.assertGreaterEqual(len(orphans_seen), 3,
                                 "orphaned grandchildren were not reparented to the agent "
                                 "(not PID 1 / not a child subreaper?)")
-        lingering = max([last_z[p] - first_z[p] for p in first_z] or [0.0])
-        limit = 0.8 if svtest.sanitize() else 0.5  # a 1 s sweep would leave some for up to 1 s
-        self.assertLess(lingering, limit,
-                        "a zombie stayed unreaped for %.3f s: reaping is not event-driven" % lingering)
+        # A periodic sweep (every 1 s, say) leaves each zombie for a random part of its period;
+        # reaping on SIGCHLD leaves none for long. One slow case is forgiven (a loaded machine).
+        lingering = sorted(last_z[p] - first_z[p] for p in first_z)
+        limit = 0.5 if svtest.sanitize() else 0.3
+        slow = [round(x, 3) for x in lingering if x > limit]
+        self.assertLessEqual(len(slow), 1, "zombies stayed unreaped for %s s: reaping is not event-driven" % slow)
         self.assertFalse([p for p, s in svtest.children_of(a.pid) if s == "Z"])
         self.teardown_agent(a)
 

@@ -2,6 +2,7 @@
 4 starts), exponential backoff doubling from backoff_ms up to backoff_max_ms with jitter that
 never shortens a delay below half its nominal value; a process failed for good ends the stage
 if it is essential, and its last output lines are reported."""
+import datetime
 import os
 import sys
 import tempfile
@@ -20,6 +21,11 @@ n = len(open(path).read().split())
 print("attempt %d exiting %d" % (n, code), flush=True)
 sys.exit(code)
 """
+
+
+def event_time(e):
+    """An event's ts ("2026-11-26T06:40:00.123Z") in seconds."""
+    return datetime.datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
 
 
 class RestartTest(unittest.TestCase):
@@ -62,14 +68,22 @@ class RestartTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         t = self.start_times()
         self.assertEqual(len(t), 5)
-        gaps = [b - a for a, b in zip(t, t[1:])]
         nominal = [0.2, 0.4, 0.6, 0.6]  # 200, 400, 800 -> capped 600, 600
-        # Each gap holds the delay plus a Python start (~20-50 ms): at least half nominal,
-        # at most nominal plus that overhead.
-        over = svtest.slack(0.4)
+        # Measured by the processes: from one start to the next there is at least the delay
+        # (each process stamps before it exits, the next after it started): >= nominal / 2.
+        gaps = [b - a for a, b in zip(t, t[1:])]
         for g, n in zip(gaps, nominal):
             self.assertGreaterEqual(g, n / 2, "gap %.3f s below half its nominal %.1f s (gaps %s)" % (g, n, gaps))
-            self.assertLessEqual(g, n + over, "gap %.3f s above nominal %.1f s + %.2f (gaps %s)" % (g, n, over, gaps))
+        # Measured by the agent's events (ms): from an exit to the next start is the delay plus
+        # the agent's own reaction, not the processes' run time: at most nominal + a little.
+        ex = [event_time(e) for e in self.agent.events(type="process", process="flaky", event="exited")]
+        st = [event_time(e) for e in self.agent.events(type="process", process="flaky", event="started")]
+        self.assertEqual((len(ex), len(st)), (5, 5))
+        waits = [b - a for a, b in zip(ex, st[1:])]
+        over = svtest.slack(0.1)
+        for w, n in zip(waits, nominal):
+            self.assertGreaterEqual(w, n / 2 - 0.002, "exit-to-start %.3f s below half of %.1f s (%s)" % (w, n, waits))
+            self.assertLessEqual(w, n + over, "exit-to-start %.3f s above %.1f s + %.2f (%s)" % (w, n, over, waits))
         restarting = self.agent.events(type="process", process="flaky", event="restarting")
         delays = [e.get("delay_ms") for e in restarting]
         self.assertEqual(len(delays), 4, restarting)

@@ -234,6 +234,47 @@ class AgentUplink(unittest.TestCase):
         self.assertIn("STAGEVISOR_PIN", err)
         self.assertEqual(out, "", "nothing started")
 
+    def maps_of_running_agent(self, env):
+        spec = {"processes": [{"name": "s", "command": ["sleep", "30"], "stop_grace": 1}]}
+        with svtest.Agent(spec, self.tmp, env=env) as a:
+            a.wait_event(svtest.slack(15), type="process", event="started")
+            with open("/proc/%d/maps" % a.pid) as f:
+                maps = f.read()
+            a.signal(signal.SIGTERM)
+            a.wait_exit(svtest.slack(15))
+        return maps
+
+    def test_openssl_mapped_only_with_url(self):
+        """The memory goal (<= 4 MB without a coordinator): no libssl/libcrypto in the agent
+        unless STAGEVISOR_URL is set (the uplink is a module loaded on demand)."""
+        self.coord = Coordinator(self.cert, self.key)
+        without = self.maps_of_running_agent({"STAGEVISOR_URL": ""})
+        self.assertNotIn("libcrypto", without)
+        self.assertNotIn("libssl", without)
+        self.assertNotIn("stagevisor-agent-uplink", without)
+        with_url = self.maps_of_running_agent(self.env())
+        self.assertIn("libcrypto", with_url)
+        self.assertIn("stagevisor-agent-uplink", with_url)
+
+    def test_missing_module_is_125(self):
+        """An agent binary copied without its uplink module: with STAGEVISOR_URL it refuses to
+        start (125, saying so); without, it runs as usual."""
+        lone = os.path.join(self.tmp, "bin")
+        os.mkdir(lone)
+        shutil.copy(svtest.agent_path(), lone)
+        agent = os.path.join(lone, os.path.basename(svtest.agent_path()))
+        spec = json.dumps({"version": 1, "stage": "it", "processes": [{"name": "t", "command": ["true"]}]})
+        env = dict(os.environ, STAGEVISOR_SPEC=spec, STAGEVISOR_URL="https://127.0.0.1:1/",
+                   STAGEVISOR_STREAM=STREAM, STAGEVISOR_TOKEN=TOKEN, STAGEVISOR_PIN=self.pin)
+        r = subprocess.run([agent], env=env, capture_output=True, text=True, timeout=svtest.slack(30))
+        svtest.note_sanitizer(r.stderr.splitlines())
+        self.assertEqual(r.returncode, 125, r.stderr)
+        self.assertIn("uplink module", r.stderr)
+        self.assertEqual(r.stdout, "")
+        env["STAGEVISOR_URL"] = ""
+        r = subprocess.run([agent], env=env, capture_output=True, text=True, timeout=svtest.slack(30))
+        self.assertEqual(r.returncode, 0, r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -108,7 +108,7 @@ def test_fake_agent_small_batches_through_cutting_proxy(tmp):
     port = free_port()
     proxy = FaultProxy(port, mode="cut")
     try:
-        r = Run(tmp, fake_spec(tmp), plan={"tests": TESTS, "failed": 5, "logs": LOGS, "batch": 8,
+        r = Run(tmp, fake_spec(tmp), plan={"tests": 300, "failed": 5, "logs": 3000, "batch": 8,
                                            "no_fallback": True, "deadline": 600},
                 extra=["--listen", "127.0.0.1:%d" % port, "--advertise", "https://127.0.0.1:%d/" % proxy.port])
         rc = r.wait(slack(600))
@@ -116,11 +116,11 @@ def test_fake_agent_small_batches_through_cutting_proxy(tmp):
         proxy.close()
     check(rc == 1, "exit %s\n%s" % (rc, r.err[-2000:]))
     s = r.summary()
-    check(s["complete"] and s["missing_logs"] == 0 and s["logs"] == LOGS, "summary %s" % s)
+    check(s["complete"] and s["missing_logs"] == 0 and s["logs"] == 3000, "summary %s" % s)
     check(proxy.cuts >= 5, "the proxy hardly interfered (%d)" % proxy.cuts)
     print("  fake agent: %d connections, %d cuts" % (proxy.conns, proxy.cuts))
     names = [c["name"] for c in all_cases(read_junit(r.junit)) if c["classname"].startswith("Suite")]
-    check(len(names) == TESTS and len(set(names)) == TESTS, "exactly once: %d/%d" % (len(names), len(set(names))))
+    check(len(names) == 300 and len(set(names)) == 300, "exactly once: %d/%d" % (len(names), len(set(names))))
 
 
 if __name__ == "__main__":

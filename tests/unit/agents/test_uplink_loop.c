@@ -30,6 +30,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -687,6 +688,165 @@ static void test_detach(void **state)
 	event_base_free(base);
 }
 
+/* ---- a cutting path: a TCP proxy that resets each connection after 2-8 KB ----------------- */
+
+struct proxy {
+	struct event_base *base;
+	struct evconnlistener *l;
+	int port, upstream;
+	uint64_t rng;
+	unsigned conns, cuts;
+	struct pconn *open; /* the pairs still open, freed by proxy_stop */
+};
+
+struct pconn {
+	struct proxy *p;
+	struct bufferevent *a, *b;
+	long left;
+	struct pconn *next, *prev;
+};
+
+static void pconn_close(struct pconn *pc, bool reset)
+{
+	struct bufferevent *bevs[2] = {pc->a, pc->b};
+
+	if (pc->prev)
+		pc->prev->next = pc->next;
+	else
+		pc->p->open = pc->next;
+	if (pc->next)
+		pc->next->prev = pc->prev;
+	for (int i = 0; i < 2; i++) {
+		if (reset) {
+			struct linger lg = {1, 0};
+			int fd = bufferevent_getfd(bevs[i]);
+			if (fd >= 0)
+				setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		}
+		bufferevent_free(bevs[i]);
+	}
+	free(pc);
+}
+
+static void proxy_on_read(struct bufferevent *src, void *arg)
+{
+	struct pconn *pc = arg;
+	struct evbuffer *in = bufferevent_get_input(src);
+
+	pc->left -= (long)evbuffer_get_length(in);
+	if (pc->left <= 0) {
+		pc->p->cuts++;
+		pconn_close(pc, true);
+		return;
+	}
+	bufferevent_write_buffer(src == pc->a ? pc->b : pc->a, in);
+}
+
+static void proxy_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		pconn_close(arg, false);
+}
+
+static void proxy_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+			    int len, void *arg)
+{
+	struct proxy *p = arg;
+	struct pconn *pc = calloc(1, sizeof *pc);
+	struct sockaddr_in up = {.sin_family = AF_INET};
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	pc->p = p;
+	pc->next = p->open;
+	if (p->open)
+		p->open->prev = pc;
+	p->open = pc;
+	p->rng = p->rng * 6364136223846793005ull + 1442695040888963407ull;
+	pc->left = 2048 + (long)((p->rng >> 33) % 6145);
+	pc->a = bufferevent_socket_new(p->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	pc->b = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	up.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	up.sin_port = htons((uint16_t)p->upstream);
+	bufferevent_setcb(pc->a, proxy_on_read, NULL, proxy_on_event, pc);
+	bufferevent_setcb(pc->b, proxy_on_read, NULL, proxy_on_event, pc);
+	bufferevent_enable(pc->a, EV_READ | EV_WRITE);
+	bufferevent_enable(pc->b, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(pc->b, (struct sockaddr *)&up, sizeof up) < 0) {
+		pconn_close(pc, false);
+		return;
+	}
+	setsockopt(bufferevent_getfd(pc->b), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	p->conns++;
+}
+
+static void proxy_start(struct proxy *p, struct event_base *base, int upstream)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t alen = sizeof a;
+
+	memset(p, 0, sizeof *p);
+	p->base = base;
+	p->upstream = upstream;
+	p->rng = 1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	p->l = evconnlistener_new_bind(base, proxy_on_accept, p, LEV_OPT_CLOSE_ON_FREE, 64,
+				       (struct sockaddr *)&a, sizeof a);
+	assert_non_null(p->l);
+	assert_int_equal(getsockname(evconnlistener_get_fd(p->l), (struct sockaddr *)&a, &alen), 0);
+	p->port = ntohs(a.sin_port);
+}
+
+static void proxy_stop(struct proxy *p)
+{
+	while (p->open)
+		pconn_close(p->open, false);
+	evconnlistener_free(p->l);
+}
+
+/* A path that resets every connection after 2-8 KB (TLS handshake included): batches shrink
+ * until they fit, a broken kept-alive connection is replaced at once, and everything arrives
+ * once. */
+static void test_cutting_path(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct cert c;
+	struct server s;
+	struct proxy p;
+	struct uplink_config cfg;
+	struct run r = {0};
+	struct uplink_stats st;
+	struct uplink *up;
+	struct timespec t0;
+	char url[64];
+
+	(void)state;
+	cert_mint(&c, "coordinator");
+	server_start(&s, base, &c, true);
+	proxy_start(&p, base, s.port);
+	config_for(&cfg, &s, c.sha256, &r);
+	cfg.batch_bytes = UPLINK_BATCH_BYTES_DEFAULT;
+	cfg.backoff_cap_ms = UPLINK_BACKOFF_CAP_MS_DEFAULT;
+	cfg.backoff_base_ms = UPLINK_BACKOFF_BASE_MS_DEFAULT;
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/", p.port);
+	assert_int_equal(uplink_config_set_url(&cfg, url, NULL, 0), 0);
+	up = uplink_new(base, &cfg, NULL, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	drive(&r, base, up, &s, 3000, 300);
+	uplink_get_stats(up, &st);
+	print_message("cutting path: %ld ms, %u connections (%llu resumed), %u cuts, %llu requests, %llu failures\n",
+		      ms_since(&t0), p.conns, (unsigned long long)st.resumed, p.cuts, (unsigned long long)st.requests,
+		      (unsigned long long)st.failures);
+	assert_int_equal(r.acked_all, 1);
+	assert_int_equal(s.ack, 3000);
+	assert_true(p.cuts >= 20);
+	uplink_free(up);
+	proxy_stop(&p);
+	server_stop(&s);
+	cert_free(&c);
+	event_base_free(base);
+}
+
 static enum fault script_hold(uint64_t n)
 {
 	(void)n;
@@ -804,6 +964,7 @@ int main(void)
 		cmocka_unit_test(test_shedding_end_to_end),
 		cmocka_unit_test(test_detach),
 		cmocka_unit_test(test_deadline_and_free_in_flight),
+		cmocka_unit_test(test_cutting_path),
 		cmocka_unit_test(test_bad_pushes_and_quick_finish),
 	};
 	signal(SIGPIPE, SIG_IGN);
