@@ -34,6 +34,8 @@ class Coordinator:
     """A minimal ingest endpoint: POST /v1/streams/{STREAM}/events with the bearer token."""
 
     def __init__(self, certfile, keyfile, control=None):
+        self.gate = threading.Event()  # requests wait for it (set: answer at once)
+        self.gate.set()
         self.lock = threading.Lock()
         self.batches = []        # every decoded batch, as received
         self.stored = []         # the events stored, in order (seq ack+1 .. last)
@@ -56,6 +58,7 @@ class Coordinator:
                     return self.answer(401, b"")
                 n = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(n))
+                coord.gate.wait(60)
                 self.answer(200, json.dumps(coord.take(body)).encode())
 
             def answer(self, status, body):
@@ -172,6 +175,35 @@ class AgentUplink(unittest.TestCase):
         self.assertEqual([e for e in stored if e["type"] != "log"], fallback)
         self.assertEqual(sorted(e["name"] for e in stored if e["type"] == "test"), ["bad", "ok"])
         self.assertFalse([ln for ln in err if "uplink" in ln], err)
+
+    def test_shed_logs_counted_in_end(self):
+        """A coordinator that does not answer while the job writes 1 MB of log lines through a
+        64 KiB buffer and no spool file: log lines are shed, results are not; the placeholders
+        keep every seq, and end.totals.shed.log is their number."""
+        self.coord = Coordinator(self.cert, self.key)
+        self.coord.gate.clear()
+        env = dict(self.env(), STAGEVISOR_BUFFER_BYTES="65536", STAGEVISOR_SPOOL_BYTES="0")
+        spec = {"stop_timeout": 20, "processes": [
+            self.junit_job(lines=5000, extra="exec sh -c 'i=0; while [ $i -lt 5000 ]; do "
+                           "echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                           "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx $i; i=$((i+1)); done'")]}
+        with svtest.Agent(spec, self.tmp, env=env) as a:
+            a.wait_event(svtest.slack(30), type="end")
+            self.coord.gate.set()
+            rc = a.wait_exit(svtest.slack(30))
+            fallback = a.events()
+        stored, ack, _ = self.coord.snapshot()
+        self.assertEqual(rc, 1)
+        end = fallback[-1]
+        self.assertEqual(end["type"], "end")
+        shed = end["totals"]["shed"]["log"]
+        self.assertGreater(shed, 0, "1 MB through a 64 KiB buffer must shed")
+        self.assertEqual([e["seq"] for e in stored], list(range(1, end["seq"] + 1)), "every seq, once, in order")
+        self.assertEqual(stored[-1], end, "the same end on both channels")
+        placeholders = [e for e in stored if e["type"] == "log" and e.get("shed")]
+        self.assertEqual(len(placeholders), shed)
+        self.assertEqual(sorted(e["name"] for e in stored if e["type"] == "test"), ["bad", "ok"])
+        self.assertEqual(end["totals"]["logs"], len([e for e in stored if e["type"] == "log"]))
 
     def test_wrong_pin_stage_completes_with_fallback(self):
         self.coord = Coordinator(self.cert, self.key)
