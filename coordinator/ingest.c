@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -442,8 +445,15 @@ void ingest_free(struct ingest *in)
 
 int ingest_listen(struct ingest *in, const char *host, int port)
 {
+	int one = 1;
+
 	in->bound = evhttp_bind_socket_with_handle(in->http, host, (ev_uint16_t)port);
-	return in->bound ? 0 : -1;
+	if (!in->bound)
+		return -1;
+	/* Accepted sockets inherit TCP_NODELAY from the listener on Linux. Without it a response
+	 * that goes out as two TLS records waits for the peer's delayed ACK (40 ms) each time. */
+	setsockopt(evhttp_bound_socket_get_fd(in->bound), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return 0;
 }
 
 int ingest_port(const struct ingest *in)

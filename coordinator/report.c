@@ -5,6 +5,9 @@
 #include <string.h>
 
 static void report_problem(struct report *r, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report_problem(struct report *r, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 	struct report_problem *p;

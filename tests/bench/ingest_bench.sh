@@ -30,15 +30,16 @@ trap cleanup EXIT
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 jget() { python3 -c "import json,sys; print(json.loads(sys.stdin.readline())$1)"; }
 
-start_server() { # args...; sets SRV_PID, INFO file
-  INFO=$TMP/info.$RANDOM.json
-  coproc SRV { "$SERVER" "$@"; }
-  SRV_PID=$SRV_PID
+start_server() { # args...; sets SRV_PID and INFO (the server's first line)
+  SRV_LOG=$TMP/server.$RANDOM.out
+  "$SERVER" "$@" > "$SRV_LOG" &
+  SRV_PID=$!
   PIDS+=("$SRV_PID")
-  head -n1 <&"${SRV[0]}" > "$INFO"
-  SRV_OUT=${SRV[0]}
+  for _ in $(seq 200); do [ -s "$SRV_LOG" ] && break; sleep 0.05; done
+  INFO=$TMP/info.$RANDOM.json
+  head -n1 "$SRV_LOG" > "$INFO"
 }
-stop_server() { kill -TERM "$SRV_PID"; STATS=$(head -n1 <&"$SRV_OUT"); wait "$SRV_PID" 2>/dev/null || true; }
+stop_server() { kill -TERM "$SRV_PID"; wait "$SRV_PID" 2>/dev/null || true; STATS=$(sed -n 2p "$SRV_LOG"); }
 server_rss() { awk '/VmRSS/ {print $2}' /proc/"$SRV_PID"/status; }
 
 echo "== ingest benchmark: $(nproc) cores, $(date -u +%FT%TZ), server $SERVER"
@@ -68,22 +69,23 @@ P50=$(printf '%s\n' "${p50s[@]}" | median); P99=$(printf '%s\n' "${p99s[@]}" | m
 # 3. 500 streams: memory per stream = (RSS with 500 streams served and connected - RSS idle) / 500
 start_server --streams 500
 base=$(server_rss)
-coproc LD { $LOAD streams "$INFO" 500 1000; }
-LD_PID_SAVED=$LD_PID
-read -r line <&"${LD[0]}"
+$LOAD streams "$INFO" 500 1000 "$TMP/done1" > "$TMP/load1.out" &
+LDP=$!; PIDS+=("$LDP")
+for _ in $(seq 1200); do [ -s "$TMP/load1.out" ] && break; sleep 0.1; done
+line=$(head -n1 "$TMP/load1.out")
 loaded=$(server_rss)
-exec {LDIN}>&"${LD[1]}"; exec {LDIN}>&-
-kill "$LD_PID_SAVED" 2>/dev/null || true
+touch "$TMP/done1"; wait "$LDP" || true
 stop_server
 S_EPS=$(echo "$line" | jget '["events_per_s"]')
 PER_STREAM_KIB=$(( (loaded - base) / 500 ))
 # the same without events: connected, idle streams only
 start_server --streams 500
 base2=$(server_rss)
-coproc LD2 { $LOAD streams "$INFO" 500 0; }
-read -r line2 <&"${LD2[0]}"
+$LOAD streams "$INFO" 500 0 "$TMP/done2" > "$TMP/load2.out" &
+LDP=$!; PIDS+=("$LDP")
+for _ in $(seq 1200); do [ -s "$TMP/load2.out" ] && break; sleep 0.1; done
 idle=$(server_rss)
-kill "$LD2_PID" 2>/dev/null || true
+touch "$TMP/done2"; wait "$LDP" || true
 stop_server
 IDLE_KIB=$(( (idle - base2) / 500 ))
 

@@ -7,8 +7,8 @@ Modes (one JSON result line on stdout each):
   throughput N       one stream, one connection, batches of 4096 events (≈0.6 MiB): events/s
   latency RATE SECS  one stream at RATE events/s, a batch of what is pending whenever no request
                      is in flight: p50/p99 from an event's creation to the ack that covers it
-  streams N EVENTS   N streams, each its own connection and EVENTS events in batches of 100;
-                     connections stay open (for the memory reading) until stdin closes
+  streams N EVENTS DONE  N streams, each its own connection and EVENTS events in batches of
+                     100; connections stay open (for the memory reading) until file DONE exists
 """
 import hashlib
 import http.client
@@ -138,7 +138,11 @@ def streams(info, n, events):
         raise SystemExit("; ".join(errors[:3]))
     print(json.dumps({"mode": "streams", "streams": n, "events": n * events, "seconds": dt,
                       "events_per_s": n * events / dt}), flush=True)
-    sys.stdin.read()  # hold the connections open while the caller reads the server's memory
+    # Hold the connections open while the caller reads the server's memory; it then
+    # creates the file named by the last argument.
+    import os
+    while not os.path.exists(sys.argv[5]):
+        time.sleep(0.05)
 
 
 def main():

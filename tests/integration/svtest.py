@@ -12,10 +12,13 @@ Other tests may import it (sys.path.insert(0, os.path.dirname(__file__))). Keep 
     parse_events(lines), Agent(spec, tmpdir, ...) with .events(), .wait_event(...), .wait_exit(),
     .wait_running(pred, timeout, what), .signal(sig), .stdout_lines(), .stderr_lines(), .close();
     proc_stat(pid), children_of(pid), descendants_of(pid), pid_alive(pid), kill_strays(marker),
-    take_sanitizer_reports() (assert it is [] in tearDown).
+    take_sanitizer_reports() (assert it is [] in tearDown),
+    AgentTestCase (a temp dir self.dir, a record path self.rec, at most one self.agent).
 """
 import json
 import os
+import tempfile
+import unittest
 import signal
 import socket
 import subprocess
@@ -361,3 +364,22 @@ def run_agent(spec=None, args=(), env=None, timeout=30, cwd=None):
 def py(code):
     """argv that runs a Python snippet with the interpreter running the tests."""
     return [sys.executable, "-c", code]
+
+
+class AgentTestCase(unittest.TestCase):
+    """A test with its own temporary directory (self.dir), a record file path in it (self.rec)
+    and at most one agent (self.agent), closed afterwards; the agent's stderr must carry no
+    sanitizer report."""
+    prefix = "sv-test-"
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix=self.prefix)
+        self.dir = self.tmp.name
+        self.rec = os.path.join(self.dir, "rec")
+        self.agent = None
+
+    def tearDown(self):
+        if self.agent:
+            self.agent.close()
+        self.tmp.cleanup()
+        self.assertEqual(take_sanitizer_reports(), [], "sanitizer reports from the agent")

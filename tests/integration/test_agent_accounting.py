@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,17 +48,8 @@ def cgroup2_memory_root():
     return None, "no cgroup v2 hierarchy with the memory controller here (cgroup v1 or hybrid)"
 
 
-class AccountingTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="sv-h6-acct-")
-        self.dir = self.tmp.name
-        self.agent = None
-
-    def tearDown(self):
-        if self.agent:
-            self.agent.close()
-        self.tmp.cleanup()
-        self.assertEqual(svtest.take_sanitizer_reports(), [], "sanitizer reports from the agent")
+class AccountingTest(svtest.AgentTestCase):
+    prefix = "sv-acct-"
 
     def exited(self, name):
         ex = self.agent.events(type="process", process=name, event="exited")
@@ -116,7 +106,7 @@ class AccountingTest(unittest.TestCase):
         root, why = cgroup2_memory_root()
         if root is None:
             self.skipTest("OOM case skipped: " + why)
-        cg = os.path.join(root, "sv-h6-oom-%d" % os.getpid())
+        cg = os.path.join(root, "sv-oom-%d" % os.getpid())
         os.mkdir(cg)
         try:
             with open(os.path.join(cg, "memory.max"), "w") as f:

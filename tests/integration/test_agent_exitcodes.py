@@ -43,7 +43,7 @@ def job(command, **kw):
 
 class ExitCodesTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="sv-h6-exit-")
+        self.tmp = tempfile.TemporaryDirectory(prefix="sv-exit-")
         self.dir = self.tmp.name
 
     def tearDown(self):
@@ -78,7 +78,7 @@ class ExitCodesTest(unittest.TestCase):
         with open(noexec, "w") as f:
             f.write("#!/bin/sh\nexit 0\n")
         os.chmod(noexec, stat.S_IRUSR | stat.S_IWUSR)
-        cases = [(["/nonexistent/sv-h6-prog"], 127), (["sv-h6-no-such-command"], 127),
+        cases = [(["/nonexistent/sv-prog"], 127), (["sv-no-such-command"], 127),
                  ([noexec], 126), ([self.dir], 126)]
         res = self.run_many([job(c) for c, _ in cases])
         for (cmd, want), (rc, out, err) in zip(cases, res):

@@ -4,7 +4,6 @@ foreground on a loopback port with its own config) that a job depends on being r
 Apache stopped gracefully with SIGWINCH as its stop_signal."""
 import os
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -46,19 +45,13 @@ DocumentRoot {dir}/htdocs
 """
 
 
-class OrderTest(unittest.TestCase):
+class OrderTest(svtest.AgentTestCase):
+    prefix = "sv-order-"
+
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="sv-h6-order-")
-        self.dir = self.tmp.name
+        super().setUp()
         os.chmod(self.dir, 0o755)  # Apache's workers run as www-data
         self.stamps = os.path.join(self.dir, "stamps")
-        self.agent = None
-
-    def tearDown(self):
-        if self.agent:
-            self.agent.close()
-        self.tmp.cleanup()
-        self.assertEqual(svtest.take_sanitizer_reports(), [], "sanitizer reports from the agent")
 
     def cmd(self, name, code=""):
         return [sys.executable, "-c", STAMP, self.stamps, name, code]

@@ -8,7 +8,6 @@ import re
 import signal
 import struct
 import sys
-import tempfile
 import termios
 import time
 import unittest
@@ -54,18 +53,8 @@ def drops_reported(lines):
     return None
 
 
-class OutputTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="sv-h6-out-")
-        self.dir = self.tmp.name
-        self.rec = os.path.join(self.dir, "rec")
-        self.agent = None
-
-    def tearDown(self):
-        if self.agent:
-            self.agent.close()
-        self.tmp.cleanup()
-        self.assertEqual(svtest.take_sanitizer_reports(), [], "sanitizer reports from the agent")
+class OutputTest(svtest.AgentTestCase):
+    prefix = "sv-out-"
 
     def run_stage(self, spec, timeout=30):
         self.agent = svtest.Agent(spec, self.dir)

@@ -65,7 +65,7 @@ NS_PROBLEM = pid_namespace_problem()
 
 class Pid1Test(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="sv-h6-pid1-")
+        self.tmp = tempfile.TemporaryDirectory(prefix="sv-pid1-")
         self.dir = self.tmp.name
         self.agents = []
 

@@ -5,7 +5,6 @@ if it is essential, and its last output lines are reported."""
 import datetime
 import os
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -28,18 +27,12 @@ def event_time(e):
     return datetime.datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
 
 
-class RestartTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="sv-h6-restart-")
-        self.dir = self.tmp.name
-        self.starts = os.path.join(self.dir, "starts")
-        self.agent = None
+class RestartTest(svtest.AgentTestCase):
+    prefix = "sv-restart-"
 
-    def tearDown(self):
-        if self.agent:
-            self.agent.close()
-        self.tmp.cleanup()
-        self.assertEqual(svtest.take_sanitizer_reports(), [], "sanitizer reports from the agent")
+    def setUp(self):
+        super().setUp()
+        self.starts = os.path.join(self.dir, "starts")
 
     def proc(self, code, restart, **kw):
         p = {"name": "flaky", "command": [sys.executable, "-c", START, self.starts, str(code)],
@@ -118,13 +111,13 @@ class RestartTest(unittest.TestCase):
 
     def test_exec_failure_not_restarted(self):
         rc = self.run_stage({"processes": [
-            {"name": "missing", "command": ["sv-h6-no-such-command"],
+            {"name": "missing", "command": ["sv-no-such-command"],
              "restart": {"policy": "on-failure", "max_retries": 3, "backoff_ms": 10}}]})
         self.assertEqual(rc, 127)
         self.assertEqual(self.agent.events(type="process", process="missing", event="restarting"), [])
         failed = self.agent.events(type="process", process="missing", event="failed")
         self.assertEqual(len(failed), 1)
-        self.assertIn("sv-h6-no-such-command", failed[0].get("reason", ""))
+        self.assertIn("sv-no-such-command", failed[0].get("reason", ""))
 
     def test_never_policy_starts_once(self):
         rc = self.run_stage({"processes": [self.proc(4, {"policy": "never", "max_retries": 5, "backoff_ms": 10})]})

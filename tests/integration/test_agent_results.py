@@ -43,7 +43,7 @@ def wait_for_go(name):
 
 class AgentResults(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="sv-h1b-res-")
+        self.tmp = tempfile.mkdtemp(prefix="sv-res-")
 
     def tearDown(self):
         svtest.kill_strays(self.tmp)

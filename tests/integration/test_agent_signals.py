@@ -5,7 +5,6 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -42,18 +41,8 @@ print("FDS " + " ".join(fds), flush=True)
 """
 
 
-class SignalsTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="sv-h6-sig-")
-        self.dir = self.tmp.name
-        self.rec = os.path.join(self.dir, "rec")
-        self.agent = None
-
-    def tearDown(self):
-        if self.agent:
-            self.agent.close()
-        self.tmp.cleanup()
-        self.assertEqual(svtest.take_sanitizer_reports(), [], "sanitizer reports from the agent")
+class SignalsTest(svtest.AgentTestCase):
+    prefix = "sv-sig-"
 
     def recorder_stage(self, extra=None):
         spec = {"mode": "service", "stop_timeout": 10, "processes": [

@@ -5,7 +5,6 @@ No process ever gets SIGKILL without being sent its stop signal first."""
 import os
 import signal
 import sys
-import tempfile
 import time
 import unittest
 
@@ -62,18 +61,8 @@ while True:
 """
 
 
-class StopTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="sv-h6-stop-")
-        self.dir = self.tmp.name
-        self.rec = os.path.join(self.dir, "rec")
-        self.agent = None
-
-    def tearDown(self):
-        if self.agent:
-            self.agent.close()
-        self.tmp.cleanup()
-        self.assertEqual(svtest.take_sanitizer_reports(), [], "sanitizer reports from the agent")
+class StopTest(svtest.AgentTestCase):
+    prefix = "sv-stop-"
 
     def termrec(self, name, mode, **kw):
         p = {"name": name, "role": "service", "essential": False,

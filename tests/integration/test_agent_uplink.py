@@ -121,7 +121,7 @@ def make_cert(directory, name="c"):
 
 class AgentUplink(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="sv-h1b-up-")
+        self.tmp = tempfile.mkdtemp(prefix="sv-up-")
         self.cert, self.key, self.pin = make_cert(self.tmp)
         self.coord = None
 

@@ -125,7 +125,7 @@ def phpunit_truth(report):
 class DemoTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="sv-h2b-demo-")
+        cls.tmp = tempfile.mkdtemp(prefix="sv-demo-")
         cls.out = os.path.join(cls.tmp, "out")
         cls.tree_before = os.path.exists(os.path.join(SRC, "examples", "site", "build"))
         cls.rc, cls.text = run_demo(cls.out)
@@ -262,7 +262,7 @@ def port_open(port):
 
 class PlaygroundTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="sv-h2b-pg-")
+        self.tmp = tempfile.mkdtemp(prefix="sv-pg-")
 
     def tearDown(self):
         out = os.path.join(self.tmp, "out")
@@ -297,7 +297,7 @@ class VerdictTest(unittest.TestCase):
     tests all pass is one."""
 
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="sv-h2b-verdict-")
+        self.tmp = tempfile.mkdtemp(prefix="sv-verdict-")
         self.fake = os.path.join(os.path.dirname(os.path.abspath(__file__)), "coord_fake_agent.py")
 
     def tearDown(self):

@@ -109,7 +109,7 @@ def text_of(spec):
 
 class SpecErrorsTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="sv-h2-spec-")
+        self.tmp = tempfile.TemporaryDirectory(prefix="sv-spec-")
         self.dir = self.tmp.name
         self.agent = svtest.agent_path()
 
