@@ -203,12 +203,104 @@ static void ingest_answer_text(char *answer, size_t cap, const char *text)
 	snprintf(answer, cap, "%s", text);
 }
 
+/* Skips whitespace; returns the new position. */
+static size_t ingest_ws(const char *b, size_t i, size_t len)
+{
+	while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* The end of the JSON value that starts at i (one past it); *compact is cleared when the value
+ * has whitespace outside its strings. The text is known to be valid JSON. */
+static size_t ingest_value_end(const char *b, size_t i, size_t len, bool *compact)
+{
+	size_t depth = 0;
+
+	for (; i < len; i++) {
+		char c = b[i];
+		if (c == '"') {
+			/* To the closing quote: one not preceded by an odd number of backslashes. */
+			for (;;) {
+				const char *q = memchr(b + i + 1, '"', len - i - 1);
+				size_t bs = 0;
+				if (!q)
+					return len;
+				i = (size_t)(q - b);
+				while (b[i - 1 - bs] == '\\')
+					bs++;
+				if (bs % 2 == 0)
+					break;
+			}
+			if (depth == 0)
+				return i + 1;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return i; /* the end of the enclosing container */
+			if (--depth == 0)
+				return i + 1;
+		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			if (depth == 0)
+				return i;
+			*compact = false;
+		} else if (depth == 0 && c == ',') {
+			return i;
+		}
+	}
+	return i;
+}
+
+int ingest_event_spans(const char *b, size_t len, struct ingest_span *spans, size_t n)
+{
+	size_t i = ingest_ws(b, 0, len), found = 0;
+	bool compact = true;
+
+	if (i >= len || b[i] != '{')
+		return -1;
+	i = ingest_ws(b, i + 1, len);
+	while (i < len && b[i] == '"') {
+		size_t kend = ingest_value_end(b, i, len, &compact);
+		bool events = kend - i == 8 && memcmp(b + i, "\"events\"", 8) == 0;
+		i = ingest_ws(b, kend, len);
+		if (i >= len || b[i] != ':')
+			return -1;
+		i = ingest_ws(b, i + 1, len);
+		if (events) {
+			if (i >= len || b[i] != '[')
+				return -1;
+			i = ingest_ws(b, i + 1, len);
+			while (i < len && b[i] != ']') {
+				size_t vend;
+				compact = true;
+				vend = ingest_value_end(b, i, len, &compact);
+				if (found >= n || vend == i)
+					return -1;
+				spans[found].off = i;
+				spans[found].len = compact ? vend - i : 0;
+				found++;
+				i = ingest_ws(b, vend, len);
+				if (i < len && b[i] == ',')
+					i = ingest_ws(b, i + 1, len);
+			}
+			return found == n ? 0 : -1;
+		}
+		i = ingest_value_end(b, i, len, &compact);
+		i = ingest_ws(b, i, len);
+		if (i < len && b[i] == ',')
+			i = ingest_ws(b, i + 1, len);
+	}
+	return -1;
+}
+
 int ingest_handle_batch(struct stream *s, const char *body, size_t len, char *answer, size_t cap)
 {
 	struct pr_batch b;
 	struct pr_error e;
 	struct pr_ack_plan plan;
 	struct pr_response resp = {0};
+	struct ingest_span *spans = NULL;
 	char why[200];
 	int status = 200;
 
@@ -222,8 +314,19 @@ int ingest_handle_batch(struct stream *s, const char *body, size_t len, char *an
 		pr_batch_clear(&b);
 		return 400;
 	}
+	/* The events' own bytes go to the store and the JSONL file: no second encoding. When the
+	 * body's layout is not what the scanner expects, each event is encoded instead. */
+	if (plan.store_count > 0) {
+		spans = malloc(b.count * sizeof *spans);
+		if (spans && ingest_event_spans(body, len, spans, b.count) != 0) {
+			free(spans);
+			spans = NULL;
+		}
+	}
 	for (size_t i = plan.store_from; i < plan.store_from + plan.store_count; i++) {
-		if (stream_add(s, json_array_get(b.events, i), STREAM_FROM_HTTPS, why, sizeof why) < 0) {
+		const char *text = spans && spans[i].len ? body + spans[i].off : NULL;
+		size_t tlen = text ? spans[i].len : 0;
+		if (stream_add_valid(s, json_array_get(b.events, i), text, tlen, STREAM_FROM_HTTPS, why, sizeof why) < 0) {
 			/* Valid by the protocol but not for this stream (a second `end`): stop here;
 			 * the ack tells the agent what was kept. */
 			ingest_answer_text(answer, cap, why);
@@ -231,6 +334,7 @@ int ingest_handle_batch(struct stream *s, const char *body, size_t len, char *an
 			break;
 		}
 	}
+	free(spans);
 	stream_flush(s);
 	pr_batch_clear(&b);
 	if (status != 200)

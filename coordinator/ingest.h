@@ -69,6 +69,18 @@ struct ingest_stats ingest_stats(const struct ingest *in);
  */
 int ingest_handle_batch(struct stream *s, const char *body, size_t len, char *answer, size_t cap);
 
+/* Where an element of the body's "events" array is: offset and length; len 0 when the element
+ * has whitespace outside its strings (it cannot be a JSONL line as it is). */
+struct ingest_span {
+	size_t off, len;
+};
+/*
+ * Finds the n elements of the "events" array in a body pr_batch_decode() accepted (so valid
+ * JSON), without decoding: 0 when exactly n were found, -1 otherwise (e.g. a key written
+ * with escapes); the caller then encodes the events itself.
+ */
+int ingest_event_spans(const char *body, size_t len, struct ingest_span *spans, size_t n);
+
 /* Parses "/v1/streams/{id}/events"; copies id (bounded) and returns 0, else -1. */
 int ingest_parse_path(const char *path, char *id, size_t idlen);
 

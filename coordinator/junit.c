@@ -2,6 +2,8 @@
 #include "junit.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,11 +71,13 @@ static const char *junit_str(const json_t *ev, const char *key)
 	return v ? v : "";
 }
 
-/* A group: test suite name or tool name, with its counts. */
+/* A group: test suite name or tool name, with its counts and the seqs of its cases. */
 struct junit_group {
-	const char *name;
+	char *name;
 	unsigned long tests, failures, errors, skipped;
 	double time;
+	uint64_t *seqs;
+	size_t nseqs, capseqs;
 };
 
 struct junit_groups {
@@ -95,8 +99,49 @@ static struct junit_group *junit_group(struct junit_groups *gs, const char *name
 		gs->cap = cap;
 	}
 	memset(&gs->g[gs->n], 0, sizeof gs->g[0]);
-	gs->g[gs->n].name = name;
+	gs->g[gs->n].name = strdup(name);
+	if (!gs->g[gs->n].name)
+		return NULL;
 	return &gs->g[gs->n++];
+}
+
+static int junit_group_add(struct junit_group *g, uint64_t seq)
+{
+	if (g->nseqs == g->capseqs) {
+		size_t cap = g->capseqs ? g->capseqs * 2 : 64;
+		uint64_t *p = realloc(g->seqs, cap * sizeof *p);
+		if (!p)
+			return -1;
+		g->seqs = p;
+		g->capseqs = cap;
+	}
+	g->seqs[g->nseqs++] = seq;
+	return 0;
+}
+
+static void junit_groups_free(struct junit_groups *gs)
+{
+	for (size_t i = 0; i < gs->n; i++) {
+		free(gs->g[i].name);
+		free(gs->g[i].seqs);
+	}
+	free(gs->g);
+}
+
+/*
+ * Whether a finding fails the stage: the agent says so in "fails" (it knows the fail_on of
+ * the results entry the finding came from); from an agent without that member, severity
+ * error and warning fail.
+ */
+static bool junit_finding_fails(const json_t *ev)
+{
+	const json_t *f = json_object_get(ev, "fails");
+	const char *sev;
+
+	if (json_is_boolean(f))
+		return json_is_true(f);
+	sev = json_string_value(json_object_get(ev, "severity"));
+	return sev && (strcmp(sev, "error") == 0 || strcmp(sev, "warning") == 0);
 }
 
 static const char *junit_suite_of(const json_t *ev)
@@ -171,7 +216,7 @@ static void junit_finding(FILE *out, const json_t *ev)
 	junit_attr(out, "classname", cls);
 	junit_attr(out, "file", junit_str(ev, "file"));
 	fputs(" time=\"0\"", out);
-	if (strcmp(sev, "error") == 0 || strcmp(sev, "warning") == 0) {
+	if (junit_finding_fails(ev)) {
 		fputs(">\n      <failure", out);
 		junit_attr(out, "message", junit_str(ev, "message"));
 		fputs(" type=\"", out);
@@ -211,16 +256,22 @@ int junit_write(FILE *out, const struct stream *s, const struct report *r)
 	struct junit_groups suites = {0}, tools = {0};
 	uint64_t max = stream_max_seq(s);
 	unsigned long tests = 0, failures = 0, errors = 0, skipped = 0;
-	struct junit_group infra = {"stagevisor", 0, 0, 0, 0, 0};
+	char infra_name[] = "stagevisor";
+	struct junit_group infra = {.name = infra_name};
+	json_t *ev = NULL;
 	int rc = -1;
 
-	/* Pass 1: groups and counts (the plugin trusts the attributes less than the cases, but
-	 * other readers do not). */
+	/* Pass 1: groups, counts (the plugin trusts the attributes less than the cases, but
+	 * other readers do not) and each group's seqs, so that pass 2 decodes every kept event
+	 * once more and only once. */
 	for (uint64_t seq = 1; seq <= max; seq++) {
-		const json_t *ev = stream_get(s, seq);
-		const char *type = junit_str(ev, "type");
+		enum stream_kind kind = stream_kind(s, seq);
 		struct junit_group *g;
-		if (strcmp(type, "test") == 0) {
+		if (kind != STREAM_KIND_TEST && kind != STREAM_KIND_FINDING)
+			continue;
+		if (!(ev = stream_load(s, seq)))
+			goto done;
+		if (kind == STREAM_KIND_TEST) {
 			const char *st = junit_str(ev, "status");
 			if (!(g = junit_group(&suites, junit_suite_of(ev))))
 				goto done;
@@ -230,14 +281,17 @@ int junit_write(FILE *out, const struct stream *s, const struct report *r)
 			g->skipped += strcmp(st, "skipped") == 0;
 			if (json_number_value(json_object_get(ev, "time")) > 0)
 				g->time += json_number_value(json_object_get(ev, "time"));
-		} else if (strcmp(type, "finding") == 0) {
-			const char *sev = junit_str(ev, "severity");
+		} else {
 			const char *tool = junit_str(ev, "tool");
 			if (!(g = junit_group(&tools, *tool ? tool : "analysis")))
 				goto done;
 			g->tests++;
-			g->failures += strcmp(sev, "error") == 0 || strcmp(sev, "warning") == 0;
+			g->failures += junit_finding_fails(ev);
 		}
+		if (junit_group_add(g, seq))
+			goto done;
+		json_decref(ev);
+		ev = NULL;
 	}
 	infra.tests = 1 + r->ninfra;
 	infra.failures = r->ninfra + (r->exit_code != REPORT_PASSED && r->ninfra == 0);
@@ -259,24 +313,19 @@ int junit_write(FILE *out, const struct stream *s, const struct report *r)
 	junit_attr(out, "name", r->stage);
 	fprintf(out, " tests=\"%lu\" failures=\"%lu\" errors=\"%lu\" skipped=\"%lu\" time=\"%.3f\">\n", tests,
 	        failures, errors, skipped, r->elapsed_s);
-	/* Pass 2 per group: a scan per group keeps memory flat; groups are few. */
-	for (size_t i = 0; i < suites.n; i++) {
-		junit_suite_open(out, &suites.g[i]);
-		for (uint64_t seq = 1; seq <= max; seq++) {
-			const json_t *ev = stream_get(s, seq);
-			if (strcmp(junit_str(ev, "type"), "test") == 0 && strcmp(junit_suite_of(ev), suites.g[i].name) == 0)
+	/* Pass 2, group by group, in the order the cases arrived. */
+	for (size_t i = 0; i < suites.n + tools.n; i++) {
+		const struct junit_group *g = i < suites.n ? &suites.g[i] : &tools.g[i - suites.n];
+		junit_suite_open(out, g);
+		for (size_t k = 0; k < g->nseqs; k++) {
+			if (!(ev = stream_load(s, g->seqs[k])))
+				goto done;
+			if (i < suites.n)
 				junit_testcase(out, ev);
-		}
-		fputs("  </testsuite>\n", out);
-	}
-	for (size_t i = 0; i < tools.n; i++) {
-		junit_suite_open(out, &tools.g[i]);
-		for (uint64_t seq = 1; seq <= max; seq++) {
-			const json_t *ev = stream_get(s, seq);
-			const char *tool = junit_str(ev, "tool");
-			if (strcmp(junit_str(ev, "type"), "finding") == 0 &&
-			    strcmp(*tool ? tool : "analysis", tools.g[i].name) == 0)
+			else
 				junit_finding(out, ev);
+			json_decref(ev);
+			ev = NULL;
 		}
 		fputs("  </testsuite>\n", out);
 	}
@@ -305,8 +354,9 @@ int junit_write(FILE *out, const struct stream *s, const struct report *r)
 	fputs("  </testsuite>\n</testsuites>\n", out);
 	rc = ferror(out) ? -1 : 0;
 done:
-	free(suites.g);
-	free(tools.g);
+	json_decref(ev);
+	junit_groups_free(&suites);
+	junit_groups_free(&tools);
 	return rc;
 }
 

@@ -2,8 +2,10 @@
  * junit — writes a stage's results as JUnit XML for the Jenkins junit plugin.
  *
  * Layout: <testsuites> with one <testsuite> per test suite (test events grouped by their
- * `suite`), one per analysis tool (findings as test cases named by their fingerprint:
- * severity error and warning fail, info passes with the message in <system-out>), and a
+ * `suite`), one per analysis tool (findings as test cases named by their fingerprint: a
+ * finding that fails the stage — its event's "fails" member, set by the agent from its results
+ * entry's fail_on; without it, severity error and warning — is a <failure>, any other passes
+ * with the message in <system-out>), and a
  * "stagevisor" suite with the stage itself and one failing case per infrastructure problem
  * (report.h). Text and attributes are escaped, and characters XML 1.0 forbids are dropped.
  * It does not read XML (expat does that elsewhere) or decide verdicts.

@@ -44,16 +44,22 @@ void report_judge(struct report *r, const struct stream *s, const struct report_
 	r->agent_result = -1;
 
 	for (uint64_t seq = 1; seq <= max; seq++) {
-		const json_t *ev = stream_get(s, seq);
-		const char *type = report_str(ev, "type");
-		if (strcmp(type, "stage") == 0 && !r->stage && *report_str(ev, "stage"))
-			r->stage = report_str(ev, "stage");
-		if (strcmp(type, "process") == 0 && strcmp(report_str(ev, "event"), "failed") == 0) {
+		enum stream_kind kind = stream_kind(s, seq);
+		json_t *ev;
+		if (kind != STREAM_KIND_STAGE && kind != STREAM_KIND_PROCESS)
+			continue;
+		ev = stream_load(s, seq);
+		if (kind == STREAM_KIND_STAGE && !r->stage && *report_str(ev, "stage")) {
+			snprintf(r->stage_buf, sizeof r->stage_buf, "%s", report_str(ev, "stage"));
+			r->stage = r->stage_buf;
+		}
+		if (kind == STREAM_KIND_PROCESS && strcmp(report_str(ev, "event"), "failed") == 0) {
 			char name[128];
 			snprintf(name, sizeof name, "process %s", report_str(ev, "process"));
 			report_problem(r, name, "process %s failed for good: %s", report_str(ev, "process"),
 			               report_str(ev, "reason"));
 		}
+		json_decref(ev);
 	}
 	if (!r->stage)
 		r->stage = "stage";

@@ -43,7 +43,8 @@ struct report_problem {
 };
 
 struct report {
-	const char *stage;           /* from the stream's stage event, or the spec; borrowed */
+	const char *stage;           /* the spec's name (borrowed), else stage_buf */
+	char stage_buf[128];         /* the name from the stream's stage event */
 	int exit_code;               /* enum report_exit, or 128+n after an interrupt by signal n */
 	const char *result;          /* "passed" | "failed" | "infrastructure-error" | "interrupted" */
 	struct stream_tally tally;

@@ -152,6 +152,9 @@ static void count(struct rs_watch *w, struct entry *e, json_t *ev)
 			w->v.findings_info++;
 		if (r <= limit)
 			w->v.findings_failing++;
+		/* The coordinator cannot know the entry's fail_on: say per finding whether it fails
+		 * the stage (protocol/PROTOCOL.md, `finding`), so its JUnit shows what decided. */
+		json_object_set_new(ev, "fails", json_boolean(r <= limit));
 	} else if (strcmp(type, "metric") == 0) {
 		w->v.metrics++;
 	}

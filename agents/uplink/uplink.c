@@ -35,9 +35,8 @@
 
 #include "uplink.h"
 #include "uplink_backoff.h"
+#include "uplink_pacer.h"
 #include "uplink_spool.h"
-
-#define UPLINK_BATCH_MIN_BYTES 1024u /* still at least one event */
 
 struct uplink {
 	struct event_base *base;
@@ -53,11 +52,12 @@ struct uplink {
 	struct evhttp_request *req; /* the request in flight (owned by evhttp), or NULL */
 	size_t inflight;            /* events in it */
 	size_t inflight_bytes;
-	/* The current batch size limit: halved when a connection breaks during a request (a path
-	 * that cuts long requests still lets short ones through), doubled after each answer. */
-	size_t batch_limit;
+	struct timespec sent_at;    /* when it started (for the round trip) */
+	/* The batch size limit and the request timeout, learnt from the path (uplink_pacer.h). */
+	struct uplink_pacer pacer;
+	unsigned stall_ms;          /* the timeout of the request in flight */
 
-	struct event *kick_ev, *flush_ev, *retry_ev, *deadline_ev;
+	struct event *kick_ev, *flush_ev, *retry_ev, *deadline_ev, *stall_ev;
 	bool waiting_retry;
 
 	uint64_t acked;    /* the coordinator's ack */
@@ -172,6 +172,16 @@ static SSL_CTX *tls_ctx_new(struct uplink *up, char *err, size_t errlen)
 		snprintf(err, errlen, "TLS: cannot require TLS 1.2");
 		goto fail;
 	}
+	/* A small ClientHello: on a path that cuts connections every few KB each handshake's bytes
+	 * count. No TLS 1.3 "middlebox compatibility" (a fake 32-byte session id and two
+	 * ChangeCipherSpec records: the coordinator is reached directly), two groups, and only
+	 * forward-secret AEAD suites for TLS 1.2 (TLS 1.3 keeps OpenSSL's three). */
+	SSL_CTX_clear_options(ctx, SSL_OP_ENABLE_MIDDLEBOX_COMPAT);
+	if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256") != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
+		snprintf(err, errlen, "TLS: cannot set the groups and cipher suites");
+		goto fail;
+	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, uplink_on_new_session);
@@ -275,7 +285,15 @@ static void finish_now(struct uplink *up, int acked_all)
 	up->finished = true;
 	up->done_due = up->done != NULL;
 	up->done_acked_all = acked_all;
+	if (up->st.failures > 0)
+		up_log(up, "%llu of %llu events acknowledged; %llu requests, %llu failed (%llu timed out), "
+			   "%llu connections (%llu resumed the TLS session)",
+		       (unsigned long long)up->st.acked, (unsigned long long)up->last_seq,
+		       (unsigned long long)up->st.requests, (unsigned long long)up->st.failures,
+		       (unsigned long long)up->st.timeouts, (unsigned long long)up->st.connections,
+		       (unsigned long long)up->st.resumed);
 	evtimer_del(up->flush_ev);
+	evtimer_del(up->stall_ev);
 	evtimer_del(up->retry_ev);
 	evtimer_del(up->deadline_ev);
 	kick(up);
@@ -292,16 +310,18 @@ static void schedule_retry(struct uplink *up, unsigned delay_ms)
 
 /*
  * A request failed: status 0 for a connection failure or timeout. A kept-alive connection that
- * had answered before and now broke (closed while idle, or cut) is replaced and the request
- * retried at once; every other failure waits for the backoff.
+ * had answered before and now broke (closed while idle, or cut), or a connection that broke
+ * after the ack advanced (now: uplink_pacer_broken()), is replaced and the request retried at
+ * once; every other failure waits for the backoff.
  */
-static void on_failure(struct uplink *up, int status, const char *retry_after, const char *why)
+static void on_failure(struct uplink *up, int status, const char *retry_after, const char *why,
+		       bool now)
 {
 	unsigned delay;
 	long ra;
 
 	up->st.failures++;
-	if (status == 0 && up->conn_ok > 0) {
+	if (status == 0 && (up->conn_ok > 0 || now)) {
 		up->conn_dead = true;
 		up->conn_ok = 0;
 		schedule_retry(up, 0);
@@ -325,7 +345,8 @@ static void on_failure(struct uplink *up, int status, const char *retry_after, c
 	schedule_retry(up, delay);
 }
 
-static void apply_response(struct uplink *up, const struct pr_response *r, size_t sent)
+static void apply_response(struct uplink *up, const struct pr_response *r, size_t sent,
+			   unsigned rtt_us)
 {
 	/* Control flags count whatever else the answer says. */
 	if (r->cancel && !up->cancelled) {
@@ -341,18 +362,20 @@ static void apply_response(struct uplink *up, const struct pr_response *r, size_
 		return;
 	}
 	if (r->ack > up->last_seq) {
-		on_failure(up, 200, NULL, "the coordinator acknowledged events never sent");
+		on_failure(up, 200, NULL, "the coordinator acknowledged events never sent", false);
 		return;
 	}
 	if (r->ack < up->acked) {
 		/* It lost what it had stored; those events are gone here. Say so, keep going. */
-		on_failure(up, 200, NULL, "the coordinator's ack went backwards");
+		on_failure(up, 200, NULL, "the coordinator's ack went backwards", false);
 		return;
 	}
 	if (r->ack == up->acked && sent > 0) {
 		/* Nothing of the batch was kept: resending at once could spin. */
-		on_failure(up, 200, NULL, r->resend_from ? "the coordinator asks for a resend"
-							 : "the coordinator kept nothing of the batch");
+		on_failure(up, 200, NULL,
+			   r->resend_from ? "the coordinator asks for a resend"
+					  : "the coordinator kept nothing of the batch",
+			   false);
 		return;
 	}
 	if (up->attempt > 0)
@@ -363,12 +386,50 @@ static void apply_response(struct uplink *up, const struct pr_response *r, size_
 		if (ssl && SSL_session_reused(ssl))
 			up->st.resumed++;
 	}
-	if (up->batch_limit < up->cfg.batch_bytes)
-		up->batch_limit = up->batch_limit * 2 < up->cfg.batch_bytes ? up->batch_limit * 2
-									    : up->cfg.batch_bytes;
+	uplink_pacer_answered(&up->pacer, rtt_us, r->ack > up->acked);
 	uplink_spool_drop(up->spool, r->ack - up->acked);
 	up->acked = r->ack;
 	up->st.acked = r->ack;
+}
+
+static unsigned us_since(const struct timespec *t0)
+{
+	struct timespec t;
+	long long us;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	us = (long long)(t.tv_sec - t0->tv_sec) * 1000000 + (t.tv_nsec - t0->tv_nsec) / 1000;
+	return us < 0 ? 0 : us > 600000000 ? 600000000u : (unsigned)us;
+}
+
+/* The request in flight got no answer: the connection broke or (timed_out) stalled. */
+static void request_broken(struct uplink *up, size_t sent_bytes, bool timed_out)
+{
+	char why[256];
+	bool now = uplink_pacer_broken(&up->pacer, sent_bytes, timed_out);
+
+	if (up->tls_error[0])
+		snprintf(why, sizeof why, "TLS: %s", up->tls_error);
+	else if (timed_out)
+		snprintf(why, sizeof why, "no answer from %.100s:%u within %u ms", up->cfg.host,
+			 up->cfg.port, up->stall_ms);
+	else
+		snprintf(why, sizeof why, "no answer from %.100s:%u (connection failed or timed out)",
+			 up->cfg.host, up->cfg.port);
+	up->tls_error[0] = '\0';
+	on_failure(up, 0, NULL, why, now);
+}
+
+static void request_done(struct uplink *up)
+{
+	up->req = NULL;
+	evtimer_del(up->stall_ev);
+	if (up->unsent_bytes >= up->inflight_bytes)
+		up->unsent_bytes -= up->inflight_bytes;
+	else
+		up->unsent_bytes = 0;
+	up->inflight = 0;
+	up->inflight_bytes = 0;
 }
 
 static void uplink_on_response(struct evhttp_request *req, void *arg)
@@ -377,14 +438,9 @@ static void uplink_on_response(struct evhttp_request *req, void *arg)
 	int code = req ? evhttp_request_get_response_code(req) : 0;
 	char why[256];
 	size_t sent = up->inflight, sent_bytes = up->inflight_bytes;
+	unsigned rtt_us = us_since(&up->sent_at);
 
-	up->req = NULL;
-	if (up->unsent_bytes >= up->inflight_bytes)
-		up->unsent_bytes -= up->inflight_bytes;
-	else
-		up->unsent_bytes = 0;
-	up->inflight = 0;
-	up->inflight_bytes = 0;
+	request_done(up);
 	if (up->finished)
 		return;
 	if (code == 200) {
@@ -395,29 +451,38 @@ static void uplink_on_response(struct evhttp_request *req, void *arg)
 		unsigned char *body = evbuffer_pullup(in, -1);
 		if (pr_response_parse((const char *)body, len, &r, &err) < 0) {
 			snprintf(why, sizeof why, "a 200 answer that is not a response: %s", err.text);
-			on_failure(up, 200, NULL, why);
+			on_failure(up, 200, NULL, why, false);
 		} else {
-			apply_response(up, &r, sent);
+			apply_response(up, &r, sent, rtt_us);
 		}
 	} else if (code == 0) {
-		if (sent > 1) {
-			size_t limit = sent_bytes < up->batch_limit ? sent_bytes : up->batch_limit;
-			up->batch_limit = limit / 2 > UPLINK_BATCH_MIN_BYTES ? limit / 2
-									     : UPLINK_BATCH_MIN_BYTES;
-		}
-		if (up->tls_error[0])
-			snprintf(why, sizeof why, "TLS: %s", up->tls_error);
-		else
-			snprintf(why, sizeof why, "no answer from %.100s:%u (connection failed or timed out)",
-				 up->cfg.host, up->cfg.port);
-		up->tls_error[0] = '\0';
-		on_failure(up, 0, NULL, why);
+		request_broken(up, sent_bytes, false);
 	} else {
 		const char *ra = evhttp_find_header(evhttp_request_get_input_headers(req),
 						    "Retry-After");
 		snprintf(why, sizeof why, "the coordinator answered %d", code);
-		on_failure(up, code, ra, why);
+		on_failure(up, code, ra, why, false);
 	}
+	kick(up);
+}
+
+/*
+ * The request in flight outlived the pacer's timeout (a stalled path, or a coordinator much
+ * slower than its round trips so far): abandon it and its connection, retry on a new one.
+ */
+static void uplink_on_stall(evutil_socket_t fd, short what, void *arg)
+{
+	struct uplink *up = arg;
+	struct evhttp_request *req = up->req;
+	size_t sent_bytes = up->inflight_bytes;
+
+	if (!req || up->finished)
+		return;
+	request_done(up);
+	evhttp_cancel_request(req); /* frees it without calling back; resets the connection */
+	up->conn_dead = true;
+	up->st.timeouts++;
+	request_broken(up, sent_bytes, true);
 	kick(up);
 }
 
@@ -428,12 +493,13 @@ static int send_batch(struct uplink *up)
 	struct evhttp_request *req = NULL;
 	struct evbuffer *out;
 	struct evkeyvalq *h;
-	size_t n = 0, before;
+	size_t n = 0, before, limit;
+	struct timeval tv;
 
 	if (!up->conn) {
 		up->conn = conn_new(up);
 		if (!up->conn) {
-			on_failure(up, 0, NULL, "cannot set up a connection");
+			on_failure(up, 0, NULL, "cannot set up a connection", false);
 			return -1;
 		}
 	}
@@ -444,13 +510,18 @@ static int send_batch(struct uplink *up)
 	if (evbuffer_add(out, up->prefix, up->prefix_len) < 0)
 		goto fail;
 	before = evbuffer_get_length(out);
-	if (uplink_spool_copy(up->spool, out, up->cfg.batch_events,
-			      up->batch_limit - up->prefix_len - 2, &n) < 0) {
+	limit = uplink_pacer_limit(&up->pacer);
+	limit = limit > up->prefix_len + 2 ? limit - up->prefix_len - 2 : 1;
+	if (uplink_spool_copy(up->spool, out, up->cfg.batch_events, limit, &n) < 0) {
 		up_log(up, "the spool file cannot be read");
 		goto fail;
 	}
 	if (evbuffer_add(out, PR_BATCH_SUFFIX, 2) < 0)
 		goto fail;
+	/* A small body in one piece goes out as one TLS record, not one per spool chunk (22
+	 * bytes each: they count on a path that cuts every few KB). */
+	if (evbuffer_get_length(out) <= 16 * 1024u)
+		evbuffer_pullup(out, -1);
 	h = evhttp_request_get_output_headers(req);
 	if (evhttp_add_header(h, "Host", up->hosthdr) < 0 ||
 	    evhttp_add_header(h, "Authorization", up->auth) < 0 ||
@@ -463,10 +534,14 @@ static int send_batch(struct uplink *up)
 		/* libevent has taken or freed the request: do not touch it again */
 		up->req = NULL;
 		up->inflight = 0;
-		on_failure(up, 0, NULL, "cannot send a request");
+		on_failure(up, 0, NULL, "cannot send a request", false);
 		return -1;
 	}
 	up->st.requests++;
+	clock_gettime(CLOCK_MONOTONIC, &up->sent_at);
+	up->stall_ms = uplink_pacer_timeout_ms(&up->pacer);
+	ms_to_tv(up->stall_ms, &tv);
+	evtimer_add(up->stall_ev, &tv);
 	if (!up->conn_nodelay) {
 		/* The socket exists once the request started connecting. Without TCP_NODELAY the
 		 * TLS records of one request wait for delayed ACKs (40 ms per request). */
@@ -478,7 +553,7 @@ static int send_batch(struct uplink *up)
 fail:
 	if (req)
 		evhttp_request_free(req);
-	on_failure(up, 0, NULL, "cannot build a request (out of memory?)");
+	on_failure(up, 0, NULL, "cannot build a request (out of memory?)", false);
 	return -1;
 }
 
@@ -603,7 +678,7 @@ struct uplink *uplink_new(struct event_base *base, const struct uplink_config *c
 		goto fail;
 	}
 	up->prefix_len = (size_t)n;
-	up->batch_limit = up->cfg.batch_bytes;
+	uplink_pacer_init(&up->pacer, up->cfg.batch_bytes, up->cfg.timeout_ms);
 	if (strchr(cfg->host, ':'))
 		snprintf(up->hosthdr, sizeof up->hosthdr, "[%s]:%u", cfg->host, cfg->port);
 	else if (cfg->port != 443)
@@ -615,7 +690,8 @@ struct uplink *uplink_new(struct event_base *base, const struct uplink_config *c
 	up->flush_ev = evtimer_new(base, uplink_on_flush, up);
 	up->retry_ev = evtimer_new(base, uplink_on_retry, up);
 	up->deadline_ev = evtimer_new(base, uplink_on_deadline, up);
-	if (!up->kick_ev || !up->flush_ev || !up->retry_ev || !up->deadline_ev) {
+	up->stall_ev = evtimer_new(base, uplink_on_stall, up);
+	if (!up->kick_ev || !up->flush_ev || !up->retry_ev || !up->deadline_ev || !up->stall_ev) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -749,6 +825,8 @@ void uplink_free(struct uplink *up)
 		event_free(up->retry_ev);
 	if (up->deadline_ev)
 		event_free(up->deadline_ev);
+	if (up->stall_ev)
+		event_free(up->stall_ev);
 	uplink_spool_free(up->spool);
 	SSL_SESSION_free(up->session);
 	SSL_CTX_free(up->ctx);

@@ -131,6 +131,7 @@ struct uplink_stats {
 	uint64_t over_bound;   /* results kept in memory beyond the bound */
 	uint64_t requests;     /* requests sent */
 	uint64_t failures;     /* requests that failed (connection, timeout, non-200) */
+	uint64_t timeouts;     /* ... of which were abandoned after the pacer's timeout (a stall) */
 	uint64_t connections;  /* TLS connections opened */
 	uint64_t resumed;      /* ... of which resumed the previous TLS session (and answered) */
 	size_t mem_bytes;      /* buffered in memory */

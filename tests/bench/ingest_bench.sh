@@ -3,7 +3,8 @@
 # with the ceiling on this machine, nginx (Debian) answering small HTTPS POSTs to wrk (Debian).
 #   tests/bench/ingest_bench.sh [BUILD_DIR]     (default: build-h5, build, or the first build*/)
 # Runs, each REPEAT times (default 3), reporting medians:
-#   1. throughput: events/s from one client connection, batches of 4096 events (~0.6 MiB);
+#   1. throughput: events/s from one client connection, batches of 4096 events (~0.6 MiB), and
+#      the server's CPU time and resident memory for those 200,000 events;
 #   2. latency at 1000 events/s: p50/p99 from an event's creation to its acknowledgement;
 #   3. 500 concurrent streams: total events/s and the server's memory per stream;
 #   4. wrk, 1 thread 16 connections, the same small POST (one event) to nginx and to the ingest
@@ -45,16 +46,19 @@ server_rss() { awk '/VmRSS/ {print $2}' /proc/"$SRV_PID"/status; }
 echo "== ingest benchmark: $(nproc) cores, $(date -u +%FT%TZ), server $SERVER"
 
 # 1. throughput
-tp=()
+tp=(); cpu=(); rss=()
 for i in $(seq "$REPEAT"); do
   mkdir -p "$TMP/run$i"
   start_server --streams 1 --dir "$TMP/run$i"
   out=$($LOAD throughput "$INFO" 200000)
   stop_server
   tp+=("$(echo "$out" | jget '["events_per_s"]')")
-  echo "  throughput run $i: $(echo "$out" | jget '["events_per_s"]' | cut -d. -f1) events/s, $(echo "$out" | jget '["mib_per_s"]' | cut -c1-6) MiB/s of JSON"
+  cpu+=("$(echo "$STATS" | python3 -c "import json,sys; s=json.load(sys.stdin)['stats']; print(round(s['cpu_user_s']+s['cpu_sys_s'], 3))")")
+  rss+=("$(echo "$STATS" | jget '["stats"]["rss_kb"]')")
+  echo "  throughput run $i: $(echo "$out" | jget '["events_per_s"]' | cut -d. -f1) events/s, $(echo "$out" | jget '["mib_per_s"]' | cut -c1-6) MiB/s of JSON, server CPU ${cpu[-1]} s, RSS ${rss[-1]} KiB"
 done
 TP=$(printf '%s\n' "${tp[@]}" | median)
+CPU=$(printf '%s\n' "${cpu[@]}" | median); RSS=$(printf '%s\n' "${rss[@]}" | median)
 
 # 2. latency at 1000 events/s
 p50s=(); p99s=()
@@ -132,6 +136,7 @@ NG=$(printf '%s\n' "${ng[@]}" | median); US=$(printf '%s\n' "${us[@]}" | median)
 echo
 echo "== results (medians of $REPEAT)"
 printf '  throughput, one stream over TLS      %10.0f events/s   (goal >= 200000)\n' "$TP"
+printf '  server for those 200000 events       %10.2f s CPU, %d KiB resident (every result kept for the reports)\n' "$CPU" "$RSS"
 printf '  latency at 1000 events/s            p50 %6.2f ms  p99 %6.2f ms   (goal p99 < 50 ms)\n' "$P50" "$P99"
 printf '  500 streams, 1000 events each        %10.0f events/s total (python client, 8 threads)\n' "$S_EPS"
 printf '  memory per stream, 1000 events kept  %10d KiB\n' "$PER_STREAM_KIB"

@@ -374,6 +374,10 @@ class FaultProxy:
             except OSError:
                 c.close()
                 continue
+            for s in (c, u):
+                # As real proxies do: without it each small TLS record waits for a delayed ACK
+                # (40 ms on loopback), and the proxy, not the fault, sets the pace.
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self.lock:
                 self.conns += 1
                 budget = self.rng.randint(2048, 8192)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -151,10 +152,159 @@ static void tokens(void **state)
 	assert_false(ingest_token_ok(hdr, t1));
 }
 
+#define EV(seq, extra) "{\"v\":1,\"stream\":\"b-1\",\"seq\":" #seq ",\"ts\":\"2026-11-26T06:40:00.123Z\"," \
+                       "\"type\":\"test\",\"name\":\"t" #seq "\",\"status\":\"passed\"" extra "}"
+
+/* The scanner that finds each event's own bytes in a body (so they are stored and written
+ * without a second encoding): other members before "events", nested "events" keys, strings
+ * with escaped quotes, backslashes and brackets; whitespace; and what it must give up on. */
+static void event_spans(void **state)
+{
+	const char *e1 = EV(1, ",\"message\":\"a \\\"quoted\\\" ], {x} \\\\\"");
+	const char *e2 = EV(2, ",\"x\":{\"events\":[1,2]},\"y\":[\"]\",\"\\\\\"]");
+	char body[2048];
+	struct ingest_span sp[3];
+	(void)state;
+	snprintf(body, sizeof body, "{\"v\":1,\"z\":{\"events\":[{\"a\":\"]\"}]},\"stream\":\"b-1\",\"events\":[%s,%s]}", e1, e2);
+	assert_int_equal(ingest_event_spans(body, strlen(body), sp, 2), 0);
+	assert_int_equal(sp[0].len, strlen(e1));
+	assert_memory_equal(body + sp[0].off, e1, strlen(e1));
+	assert_int_equal(sp[1].len, strlen(e2));
+	assert_memory_equal(body + sp[1].off, e2, strlen(e2));
+	/* The count must match exactly. */
+	assert_int_equal(ingest_event_spans(body, strlen(body), sp, 1), -1);
+	assert_int_equal(ingest_event_spans(body, strlen(body), sp, 3), -1);
+	/* Whitespace between and inside elements: found, but an element with whitespace outside
+	 * its strings is marked (len 0) so that it is encoded again. */
+	snprintf(body, sizeof body, " {\n \"v\" : 1 ,\"stream\":\"b-1\", \"events\" : [ %s ,\n {\"seq\": 2} ] }\n", e1);
+	assert_int_equal(ingest_event_spans(body, strlen(body), sp, 2), 0);
+	assert_int_equal(sp[0].len, strlen(e1));
+	assert_memory_equal(body + sp[0].off, e1, strlen(e1));
+	assert_int_equal(sp[1].len, 0);
+	/* A key written with an escape is not recognised: the caller encodes instead. */
+	snprintf(body, sizeof body, "{\"v\":1,\"stream\":\"b-1\",\"ev\\u0065nts\":[%s]}", e1);
+	assert_int_equal(ingest_event_spans(body, strlen(body), sp, 1), -1);
+	snprintf(body, sizeof body, "{\"v\":1,\"stream\":\"b-1\",\"events\":[]}");
+	assert_int_equal(ingest_event_spans(body, strlen(body), sp, 0), 0);
+}
+
+/* What a batch stores and writes: the events' own bytes, one JSONL line each, in seq order;
+ * an event with whitespace is encoded compactly instead; the kept results decode again. */
+static void batch_bytes_stored_and_written_once(void **state)
+{
+	char path[] = "/tmp/sv-test-ingest-XXXXXX";
+	int fd = mkstemp(path);
+	const char *e1 = EV(1, ",\"message\":\"\\u00e9 \\\"q\\\"\"");
+	const char *e2 = "{\"v\":1, \"stream\":\"b-1\",\"seq\":2,\"ts\":\"2026-11-26T06:40:00.123Z\",\"type\":\"log\","
+	                 "\"process\":\"p\",\"fd\":\"stdout\",\"line\":\"x y\"}";
+	const char *e3 = EV(3, "");
+	char body[2048], answer[PR_RESPONSE_MAX], line[1024];
+	struct stream *s;
+	json_t *ev;
+	FILE *f;
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	s = stream_new("b-1", path, 0);
+	assert_non_null(s);
+	snprintf(body, sizeof body, "{\"v\":1,\"stream\":\"b-1\",\"events\":[%s,%s,%s]}", e1, e2, e3);
+	assert_int_equal(post(s, body, answer), 200);
+	assert_string_equal(answer, "{\"ack\":3}");
+	assert_int_equal(post(s, body, answer), 200); /* a resend: nothing written twice */
+	assert_string_equal(stream_text(s, 1), e1);
+	assert_null(stream_text(s, 2)); /* a log line: counted and written, not kept */
+	assert_int_equal(stream_kind(s, 2), STREAM_KIND_LOG);
+	assert_string_equal(stream_text(s, 3), e3);
+	ev = stream_load(s, 1);
+	assert_non_null(ev);
+	assert_string_equal(json_string_value(json_object_get(ev, "message")), "\xc3\xa9 \"q\"");
+	json_decref(ev);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof line, f));
+	assert_int_equal(strlen(line), strlen(e1) + 1);
+	assert_memory_equal(line, e1, strlen(e1));
+	assert_non_null(fgets(line, sizeof line, f));
+	assert_null(strstr(line, "\"v\":1, ")); /* re-encoded compactly */
+	ev = json_loads(line, 0, NULL);
+	assert_non_null(ev);
+	assert_string_equal(json_string_value(json_object_get(ev, "line")), "x y");
+	json_decref(ev);
+	assert_non_null(fgets(line, sizeof line, f));
+	assert_memory_equal(line, e3, strlen(e3));
+	assert_null(fgets(line, sizeof line, f));
+	fclose(f);
+	stream_free(s);
+	unlink(path);
+}
+
+/* Property: for bodies encoded every way jansson can (compact, indented, default separators,
+ * ASCII escapes, members in any order, nested "events" keys, strings full of quotes,
+ * backslashes and brackets), the scanner finds every element, and each span it returns
+ * decodes to exactly that element. */
+static void event_spans_match_jansson(void **state)
+{
+	static const char *const bits[] = {"\"", "\\", "]", "[", "{", "}", ",", ":", " ", "\xc3\xa9", "\\\"", "a"};
+	static const size_t flags[] = {JSON_COMPACT, JSON_INDENT(2), 0, JSON_COMPACT | JSON_ENSURE_ASCII,
+	                               JSON_INDENT(1) | JSON_COMPACT};
+	unsigned seed = 12345;
+	(void)state;
+	for (int iter = 0; iter < 400; iter++) {
+		json_t *root = json_object(), *events = json_array(), *z = json_object();
+		size_t n = (size_t)(iter % 7), fl = flags[iter % 5];
+		struct ingest_span sp[8];
+		char *body;
+		for (size_t i = 0; i < n; i++) {
+			char str[64] = "";
+			for (int k = 0; k < 6; k++) {
+				seed = seed * 1103515245u + 12345u;
+				strcat(str, bits[(seed >> 16) % 12]);
+			}
+			json_t *ev = evfix_test("b-1", (long long)i + 1, "x", "passed");
+			assert_non_null(ev);
+			json_object_set_new(ev, "name", json_string(str));
+			json_object_set_new(ev, "nested", json_pack("{s:[s,{s:[]}]}", "events", str, "events"));
+			json_array_append_new(events, ev);
+		}
+		json_object_set_new(z, "events", json_pack("[s,{s:s}]", "]", "events", "[\"x"));
+		if (iter % 2)
+			json_object_set_new(root, "z", z);
+		json_object_set_new(root, "v", json_integer(1));
+		if (iter % 3 == 0)
+			json_object_set_new(root, "events", events);
+		json_object_set_new(root, "stream", json_string("b-1"));
+		if (iter % 3 != 0)
+			json_object_set_new(root, "events", events);
+		if (!(iter % 2))
+			json_object_set_new(root, "z", z);
+		assert_int_equal(json_array_size(events), n);
+		body = json_dumps(root, fl);
+		assert_non_null(body);
+		assert_int_equal(ingest_event_spans(body, strlen(body), sp, n), 0);
+		for (size_t i = 0; i < n; i++) {
+			json_t *back;
+			if (sp[i].len == 0) {
+				assert_true(fl != JSON_COMPACT && fl != (JSON_COMPACT | JSON_ENSURE_ASCII));
+				continue;
+			}
+			back = json_loadb(body + sp[i].off, sp[i].len, 0, NULL);
+			assert_non_null(back);
+			assert_true(json_equal(back, json_array_get(events, i)));
+			json_decref(back);
+		}
+		free(body);
+		json_decref(root);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stores_and_acks),
+		cmocka_unit_test(event_spans),
+		cmocka_unit_test(event_spans_match_jansson),
+		cmocka_unit_test(batch_bytes_stored_and_written_once),
 		cmocka_unit_test(gap_asks_for_resend),
 		cmocka_unit_test(control_flags),
 		cmocka_unit_test(malformed_is_400_and_stores_nothing),

@@ -98,12 +98,63 @@ static void groups_tests_findings_and_infra(void **state)
 	stream_free(s);
 }
 
+/* The agent marks each finding with "fails" (its results entry's fail_on): a finding that does
+ * not decide the stage (phpcpd with fail_on "never", a warning under fail_on "error") passes,
+ * with its text in <system-out>; one that does is a <failure>; and the suite's counts agree. */
+static void findings_fail_only_when_marked(void **state)
+{
+	struct stream *s = stream_new("st", NULL, 0);
+	struct report r;
+	struct report_agent a = {.started = true, .exited = true, .exit_code = 1};
+	char err[200], *doc, *cpd, *cs, *end;
+	json_t *ev[] = {
+		evfix("st", 1, "{\"type\":\"finding\",\"tool\":\"phpcpd\",\"rule\":\"duplication\",\"severity\":\"warning\","
+		               "\"file\":\"a.php\",\"line\":3,\"message\":\"dup\",\"fingerprint\":\"fpd\",\"fails\":false}"),
+		evfix("st", 2, "{\"type\":\"finding\",\"tool\":\"phpcs\",\"rule\":\"W\",\"severity\":\"warning\","
+		               "\"file\":\"a.php\",\"line\":4,\"message\":\"warn\",\"fingerprint\":\"fpw\",\"fails\":false}"),
+		evfix("st", 3, "{\"type\":\"finding\",\"tool\":\"phpcs\",\"rule\":\"E\",\"severity\":\"error\","
+		               "\"file\":\"a.php\",\"line\":5,\"message\":\"err\",\"fingerprint\":\"fpe\",\"fails\":true}"),
+		/* An info finding under fail_on "info" fails too: "fails" decides, not the severity. */
+		evfix("st", 4, "{\"type\":\"finding\",\"tool\":\"phpcs\",\"rule\":\"I\",\"severity\":\"info\","
+		               "\"file\":\"a.php\",\"line\":6,\"message\":\"inf\",\"fingerprint\":\"fpi\",\"fails\":true}"),
+		/* Without the member (an older agent): warning fails. */
+		evfix("st", 5, "{\"type\":\"finding\",\"tool\":\"phpmd\",\"rule\":\"O\",\"severity\":\"warning\","
+		               "\"file\":\"a.php\",\"line\":7,\"message\":\"old\",\"fingerprint\":\"fpo\"}"),
+	};
+	(void)state;
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(stream_add(s, ev[i], STREAM_FROM_HTTPS, err, sizeof err), 1);
+		json_decref(ev[i]);
+	}
+	report_judge(&r, s, &a, 0, false, 1, "lint");
+	doc = document(s, &r);
+	cpd = strstr(doc, "<testsuite name=\"phpcpd\"");
+	assert_non_null(cpd);
+	assert_non_null(strstr(cpd, "tests=\"1\" failures=\"0\""));
+	end = strstr(cpd, "</testsuite>");
+	assert_non_null(end);
+	assert_null(memmem(cpd, (size_t)(end - cpd), "<failure", 8));
+	assert_non_null(strstr(cpd, "<system-out>warning duplication at a.php:3: dup</system-out>"));
+	cs = strstr(doc, "<testsuite name=\"phpcs\"");
+	assert_non_null(cs);
+	assert_non_null(strstr(cs, "tests=\"3\" failures=\"2\""));
+	assert_non_null(strstr(cs, "<system-out>warning W at a.php:4: warn</system-out>"));
+	assert_non_null(strstr(cs, "<failure message=\"err\" type=\"error\">"));
+	assert_non_null(strstr(cs, "<failure message=\"inf\" type=\"info\">"));
+	assert_non_null(strstr(doc, "<failure message=\"old\" type=\"warning\">"));
+	/* 2 phpcs + 1 phpmd findings, and the incomplete stream (no end event). */
+	assert_int_equal(count(doc, "<failure"), 3 + 1);
+	free(doc);
+	stream_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(escapes_markup),
 		cmocka_unit_test(drops_invalid_xml_chars),
 		cmocka_unit_test(groups_tests_findings_and_infra),
+		cmocka_unit_test(findings_fail_only_when_marked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

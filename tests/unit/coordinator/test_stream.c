@@ -52,8 +52,13 @@ static void gaps_from_fallback(void **state)
 	assert_int_equal(add(s, evfix_log("st", 2), STREAM_FROM_HTTPS), 1);
 	assert_int_equal(stream_ack(s), 3);
 	assert_int_equal(stream_resend_from(s), 0);
-	assert_null(stream_get(s, 2)); /* logs are not kept in memory */
-	assert_non_null(stream_get(s, 3));
+	assert_null(stream_load(s, 2)); /* logs are not kept in memory */
+	assert_int_equal(stream_kind(s, 2), STREAM_KIND_LOG);
+	json_t *ev = stream_load(s, 3);
+	assert_non_null(ev);
+	assert_string_equal(json_string_value(json_object_get(ev, "name")), "c");
+	assert_int_equal(stream_kind(s, 3), STREAM_KIND_TEST);
+	json_decref(ev);
 	assert_int_equal(stream_tally(s).from_fallback, 2);
 	stream_free(s);
 }

@@ -259,6 +259,12 @@ static void fail_on_decides_findings(void **state)
 	assert_int_equal(rs_watch_process_ended(f->w, "strict"), 0);
 	assert_int_equal(rs_watch_verdict(f->w, &v), RS_OUTCOME_FAILED);
 	assert_int_equal(v.findings_failing, 1);
+	/* Each finding event says whether it failed the stage (the coordinator's JUnit uses it). */
+	assert_int_equal(json_array_size(f->events), 2);
+	assert_string_equal(ev_str(f, 0, "type"), "finding");
+	assert_true(json_is_false(json_object_get(json_array_get(f->events, 0), "fails")));
+	assert_string_equal(ev_str(f, 1, "type"), "finding");
+	assert_true(json_is_true(json_object_get(json_array_get(f->events, 1), "fails")));
 }
 
 /* The real peer: PHPUnit writes its JUnit report into a directory it creates; the report
