@@ -92,6 +92,45 @@ static void escaped(struct rs_jl *o, const char *s, size_t n)
 	rs_jl_put(o, s + run, n - run);
 }
 
+char *rs_jl_escape_to(char *q, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, run = 0;
+
+	while (i < n) {
+		unsigned char c;
+
+		while (i + 8 <= n && plain8(s + i))
+			i += 8;
+		if (i >= n)
+			break;
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		q = rs_jl_copy(q, s + run, i - run);
+		run = ++i;
+		*q++ = '\\';
+		switch (c) {
+		case '"': *q++ = '"'; break;
+		case '\\': *q++ = '\\'; break;
+		case '\n': *q++ = 'n'; break;
+		case '\r': *q++ = 'r'; break;
+		case '\t': *q++ = 't'; break;
+		case '\b': *q++ = 'b'; break;
+		case '\f': *q++ = 'f'; break;
+		default:
+			*q++ = 'u';
+			*q++ = '0';
+			*q++ = '0';
+			*q++ = hex[c >> 4];
+			*q++ = hex[c & 15];
+		}
+	}
+	return rs_jl_copy(q, s + run, n - run);
+}
+
 void rs_jl_string(struct rs_jl *o, const char *s, size_t n)
 {
 	rs_jl_put1(o, '"');
@@ -140,8 +179,12 @@ void rs_jl_real(struct rs_jl *o, double v)
 				frac /= 10;
 				digits--;
 			}
-			n = snprintf(b, sizeof(b), "%0*lld", digits, frac);
-			rs_jl_put(o, b, (size_t)n);
+			/* "%0*lld" of frac, digits wide */
+			for (int d = digits - 1; d >= 0; d--) {
+				b[d] = (char)('0' + frac % 10);
+				frac /= 10;
+			}
+			rs_jl_put(o, b, (size_t)digits);
 			return;
 		}
 	}

@@ -53,6 +53,28 @@ static inline void rs_jl_put1(struct rs_jl *o, char c)
 	o->buf[o->len++] = c;
 }
 /* A JSON string of s[0..n) (valid UTF-8): quotes and escapes added. */
+/* Copies n bytes (short ones without a library call); returns d + n. */
+static inline char *rs_jl_copy(char *d, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		unsigned long long a, b;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n < 8) {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	} else
+		memcpy(d, s, n);
+	return d + n;
+}
+
+/* Writes the JSON-escaped bytes of s[0..n) (no quotes) at q, which has room for 6 * n
+ * bytes; returns the end. The same escapes as rs_jl_string(). */
+char *rs_jl_escape_to(char *q, const char *s, size_t n);
+
 void rs_jl_string(struct rs_jl *o, const char *s, size_t n);
 /* One JSON string of a followed by b. */
 void rs_jl_string2(struct rs_jl *o, const char *a, size_t an, const char *b, size_t bn);

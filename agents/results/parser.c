@@ -92,6 +92,14 @@ struct rs_parser *rs_parser_new(const char *format, const char *source, rs_emit_
 	p->source = repaired_dup(source ? source : "");
 	if (!p->source || !(p->j_source = json_string_nocheck(p->source)) || fmt->init(p) < 0)
 		goto fail;
+	p->source_len = strlen(p->source);
+	p->source_plain = true;
+	for (size_t i = 0; i < p->source_len; i++) {
+		unsigned char c = (unsigned char)p->source[i];
+
+		if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
+			p->source_plain = false;
+	}
 	return p;
 fail:
 	rs_parser_free(p);
@@ -106,6 +114,9 @@ int rs_parser_set_root(struct rs_parser *p, const char *root)
 		return -1;
 	free(p->root);
 	p->root = r;
+	p->root_n = r ? strlen(r) : 0;
+	while (p->root_n > 1 && r[p->root_n - 1] == '/')
+		p->root_n--;
 	if (r && !p->src && !(p->src = rs_fp_src_new()))
 		return -1;
 	return 0;
@@ -306,70 +317,6 @@ int rs_p_emit(struct rs_parser *p, json_t *ev)
 
 /* ---- events built as member lists ---- */
 
-void rs_ev_init(struct rs_ev *e)
-{
-	e->n = 0;
-}
-
-static struct rs_field *ev_add(struct rs_ev *e, const char *key, enum rs_fkind kind)
-{
-	struct rs_field *f;
-
-	if (e->n >= RS_EV_FIELDS)
-		return NULL; /* cannot happen: no format builds that many members */
-	f = &e->f[e->n++];
-	memset(f, 0, sizeof(*f));
-	f->key = key;
-	f->kind = kind;
-	return f;
-}
-
-void rs_ev_strn(struct rs_ev *e, const char *key, const char *s, size_t n, size_t cut)
-{
-	struct rs_field *f = ev_add(e, key, RF_STR);
-
-	if (f) {
-		f->s = s;
-		f->n = n;
-		f->cut = cut;
-	}
-}
-
-void rs_ev_str(struct rs_ev *e, const char *key, const char *s)
-{
-	if (s)
-		rs_ev_strn(e, key, s, strlen(s), 0);
-}
-
-void rs_ev_int(struct rs_ev *e, const char *key, long long v)
-{
-	struct rs_field *f = ev_add(e, key, RF_INT);
-
-	if (f)
-		f->i = v;
-}
-
-void rs_ev_real(struct rs_ev *e, const char *key, double v)
-{
-	struct rs_field *f = ev_add(e, key, RF_REAL);
-
-	if (f)
-		f->d = v;
-}
-
-void rs_ev_json(struct rs_ev *e, const char *key, json_t *v)
-{
-	struct rs_field *f;
-
-	if (!v)
-		return;
-	if (!(f = ev_add(e, key, RF_JSON))) {
-		json_decref(v);
-		return;
-	}
-	f->j = v;
-}
-
 /* The members whose values repeat from event to event: one cached json_t each. */
 static const char *const SHARED[8] = {"type", "suite", "class", "file", "status", "tool", "rule", "severity"};
 
@@ -399,7 +346,7 @@ static size_t escaped_len(const char *s, size_t n)
 
 static size_t field_size(const struct rs_field *f, bool exact)
 {
-	size_t k = strlen(f->key) + 4;
+	size_t k = f->klen + 4;
 
 	switch (f->kind) {
 	case RF_STR:
@@ -460,16 +407,83 @@ static void ev_bound(struct rs_parser *p, struct rs_ev *e)
 	}
 }
 
+/* ev_write() straight into the writer's buffer when the event surely fits there (no
+ * JSON member, nothing cut: every string at most 6 bytes per byte): no call per token.
+ * 0 when it did, -1 when ev_write() must. */
+static int ev_write_fast(struct rs_jl *o, const struct rs_ev *e)
+{
+	size_t bound = 4;
+	char *q;
+
+	for (int i = 0; i < e->n; i++) {
+		const struct rs_field *f = &e->f[i];
+
+		if (f->kind == RF_JSON || (f->kind == RF_STR && f->cut))
+			return -1;
+		bound += f->klen + 4 + (f->kind == RF_STR ? 6 * f->n + 2 : 48);
+	}
+	if (bound > RS_JL_BUF)
+		return -1;
+	if (RS_JL_BUF - o->len < bound)
+		rs_jl_flush(o);
+	q = o->buf + o->len;
+	for (int i = 0; i < e->n; i++) {
+		const struct rs_field *f = &e->f[i];
+
+		*q++ = i ? ',' : '{';
+		*q++ = '"';
+		q = rs_jl_copy(q, f->key, f->klen); /* the formats' own ASCII names */
+		*q++ = '"';
+		*q++ = ':';
+		switch (f->kind) {
+		case RF_STR:
+			*q++ = '"';
+			q = f->raw ? rs_jl_copy(q, f->s, f->n) : rs_jl_escape_to(q, f->s, f->n);
+			*q++ = '"';
+			break;
+		case RF_INT: {
+			char b[24], *be = b + sizeof(b), *d = be;
+			unsigned long long u = f->i < 0 ? 0ULL - (unsigned long long)f->i : (unsigned long long)f->i;
+
+			do {
+				*--d = (char)('0' + u % 10);
+				u /= 10;
+			} while (u);
+			if (f->i < 0)
+				*--d = '-';
+			q = rs_jl_copy(q, d, (size_t)(be - d));
+			break;
+		}
+		case RF_REAL:
+			/* rarer (junit's time): through the writer, which has room */
+			o->len = (size_t)(q - o->buf);
+			rs_jl_real(o, f->d);
+			q = o->buf + o->len;
+			break;
+		case RF_JSON:
+			break;
+		}
+	}
+	*q++ = '}';
+	*q++ = '\n';
+	o->len = (size_t)(q - o->buf);
+	return 0;
+}
+
 static void ev_write(struct rs_jl *o, const struct rs_ev *e)
 {
 	rs_jl_put1(o, '{');
 	for (int i = 0; i < e->n; i++) {
 		const struct rs_field *f = &e->f[i];
 
+		size_t kn = f->klen;
+
+		/* Keys are the formats' own ASCII names: nothing to escape. */
 		if (i)
 			rs_jl_put1(o, ',');
-		rs_jl_string(o, f->key, strlen(f->key));
-		rs_jl_put1(o, ':');
+		rs_jl_put1(o, '"');
+		rs_jl_put(o, f->key, kn);
+		rs_jl_put(o, "\":", 2);
 		switch (f->kind) {
 		case RF_STR:
 			if (f->cut) {
@@ -477,6 +491,10 @@ static void ev_write(struct rs_jl *o, const struct rs_ev *e)
 				int m = snprintf(marker, sizeof(marker), RS_TEXT_MARKER_FMT, f->cut);
 
 				rs_jl_string2(o, f->s, f->n, marker, (size_t)m);
+			} else if (f->raw) {
+				rs_jl_put1(o, '"');
+				rs_jl_put(o, f->s, f->n);
+				rs_jl_put1(o, '"');
 			} else
 				rs_jl_string(o, f->s, f->n);
 			break;
@@ -534,11 +552,13 @@ int rs_p_emit_ev(struct rs_parser *p, struct rs_ev *e)
 {
 	int rc = 0;
 
-	rs_ev_strn(e, "source", p->source, strlen(p->source), 0);
+	rs_ev_strn(e, "source", p->source, p->source_len, 0);
+	e->f[e->n - 1].raw = p->source_plain;
 	ev_bound(p, e);
 	p->events++;
 	if (p->jl) {
-		ev_write(p->jl, e);
+		if (ev_write_fast(p->jl, e) < 0)
+			ev_write(p->jl, e);
 	} else {
 		json_t *ev = ev_to_json(p, e);
 
@@ -582,6 +602,11 @@ const char *rs_severity_word(const char *s)
 {
 	if (!s)
 		return "warning";
+	/* The usual spellings first (strcasecmp per finding shows in profiles). */
+	if (strcmp(s, "error") == 0)
+		return "error";
+	if (strcmp(s, "warning") == 0)
+		return "warning";
 	if (strcasecmp(s, "error") == 0 || strcasecmp(s, "fatal") == 0 || strcasecmp(s, "critical") == 0)
 		return "error";
 	if (strcasecmp(s, "info") == 0 || strcasecmp(s, "ignore") == 0 || strcasecmp(s, "notice") == 0)
@@ -589,17 +614,129 @@ const char *rs_severity_word(const char *s)
 	return "warning";
 }
 
+/* rs_fnv_str() of tool, rule and rel in turn: a function of the bytes
+ * "tool\0rule\0rel\0" (NULL hashes as ""). Consecutive findings mostly repeat all three
+ * (one file, one tool, few rules): the last key and its hash are kept (bounded). */
+static uint64_t prefix_hash(struct rs_parser *p, const char *tool, const char *rule, const char *rel)
+{
+	size_t tn = tool ? strlen(tool) : 0, rn = rule ? strlen(rule) : 0, ln = rel ? strlen(rel) : 0;
+	size_t total = tn + rn + ln + 3;
+	char *k = p->fpc_key;
+	uint64_t h;
+
+	if (p->fpc_len == total && memcmp(k, tool ? tool : "", tn) == 0 && memcmp(k + tn + 1, rule ? rule : "", rn) == 0 &&
+	    memcmp(k + tn + rn + 2, rel ? rel : "", ln) == 0 && k[tn] == '\0' && k[tn + rn + 1] == '\0')
+		return p->fpc_hash;
+	h = rs_fnv_str(RS_FNV_INIT, tool);
+	h = rs_fnv_str(h, rule);
+	h = rs_fnv_str(h, rel);
+	if (total <= sizeof(p->fpc_key)) {
+		memcpy(k, tool ? tool : "", tn);
+		k[tn] = '\0';
+		memcpy(k + tn + 1, rule ? rule : "", rn);
+		k[tn + rn + 1] = '\0';
+		memcpy(k + tn + rn + 2, rel ? rel : "", ln);
+		k[total - 1] = '\0';
+		p->fpc_len = total;
+		p->fpc_hash = h;
+	} else
+		p->fpc_len = 0;
+	return h;
+}
+
+/* rs_fnv_nodigits_n(h, m, n): the hash of m with each run of digits as one '#' (a '#'
+ * hashes the same), then a 0 byte. Messages repeat with other numbers ("contains 121
+ * characters"): the last normalized text, for the same h, gives the hash again. */
+static uint64_t message_hash(struct rs_parser *p, uint64_t h, const char *m, size_t n)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+	char norm[sizeof(p->fmc_norm)];
+	size_t o = 0, i = 0;
+	int in_digits = 0;
+
+	if (!m)
+		return rs_fnv_nodigits_n(h, m, n);
+	/* The cached text again? Eight bytes without a digit at a time, compared as words. */
+	if (p->fmc_len > 0 && p->fmc_in == h) {
+		const char *c = p->fmc_norm;
+		size_t cn = p->fmc_len - 1;
+		bool same = true;
+
+		while (i < n) {
+			uint64_t w, v, t;
+			char ch;
+
+			if (i + 8 <= n && o + 8 <= cn) {
+				memcpy(&w, m + i, 8);
+				t = w ^ (ones * '0'); /* a digit becomes 0..9 */
+				if (((t - ones * 10) & ~t & high) == 0) {
+					memcpy(&v, c + o, 8);
+					if (v != w) {
+						same = false;
+						break;
+					}
+					i += 8;
+					o += 8;
+					in_digits = 0;
+					continue;
+				}
+			}
+			ch = m[i++];
+			if (ch >= '0' && ch <= '9') {
+				if (in_digits)
+					continue;
+				in_digits = 1;
+				ch = '#';
+			} else
+				in_digits = 0;
+			if (o == cn || c[o] != ch) {
+				same = false;
+				break;
+			}
+			o++;
+		}
+		if (same && o == cn)
+			return p->fmc_out;
+		o = 0;
+		i = 0;
+		in_digits = 0;
+	}
+	for (; i < n; i++) {
+		char c = m[i];
+
+		if (c >= '0' && c <= '9') {
+			if (in_digits)
+				continue;
+			in_digits = 1;
+			c = '#';
+		} else
+			in_digits = 0;
+		if (o == sizeof(norm))
+			return rs_fnv_nodigits_n(h, m, n);
+		norm[o++] = c;
+	}
+	if (p->fmc_len == o + 1 && p->fmc_in == h && memcmp(p->fmc_norm, norm, o) == 0)
+		return p->fmc_out;
+	p->fmc_in = h;
+	h = rs_fnv(rs_fnv(h, norm, o), "", 1);
+	memcpy(p->fmc_norm, norm, o);
+	p->fmc_len = o + 1; /* 0: nothing kept */
+	p->fmc_out = h;
+	return h;
+}
+
 void rs_p_finding(struct rs_parser *p, const struct rs_finding *f, struct rs_ev *e)
 {
 	static const char hex[] = "0123456789abcdef";
-	const char *rel = rs_fp_relpath(f->file, p->root);
-	uint64_t h = RS_FNV_INIT;
+	const char *rel = f->file;
+	uint64_t h;
 	unsigned occ;
 
-	h = rs_fnv_str(h, f->tool);
-	h = rs_fnv_str(h, f->rule);
-	h = rs_fnv_str(h, rel);
-	h = rs_fnv_nodigits_n(h, f->message, f->message ? f->message_len : 0);
+	/* rs_fp_relpath(f->file, p->root), with root's length known */
+	if (rel && p->root && p->root[0] && strncmp(rel, p->root, p->root_n) == 0 && rel[p->root_n] == '/')
+		rel += p->root_n + 1;
+	h = prefix_hash(p, f->tool, f->rule, rel);
+	h = message_hash(p, h, f->message, f->message ? f->message_len : 0);
 	if (f->code_hash)
 		h = rs_fnv(h, f->code_hash, sizeof(*f->code_hash));
 	else if (p->src && f->file && f->line > 0)
@@ -612,10 +749,10 @@ void rs_p_finding(struct rs_parser *p, const struct rs_finding *f, struct rs_ev 
 	e->fp[20] = '\0';
 
 	rs_ev_init(e);
-	rs_ev_str(e, "type", "finding");
+	rs_ev_lit(e, "type", "finding");
 	rs_ev_str(e, "tool", f->tool ? f->tool : "");
 	rs_ev_str(e, "rule", f->rule ? f->rule : "");
-	rs_ev_str(e, "severity", f->severity);
+	rs_ev_lit(e, "severity", f->severity); /* error, warning or info */
 	rs_ev_str(e, "file", f->file);
 	if (f->line > 0)
 		rs_ev_int(e, "line", f->line);
@@ -625,4 +762,5 @@ void rs_p_finding(struct rs_parser *p, const struct rs_finding *f, struct rs_ev 
 		rs_ev_int(e, "column", f->column);
 	rs_ev_strn(e, "message", f->message ? f->message : "", f->message ? f->message_len : 0, f->message_cut);
 	rs_ev_strn(e, "fingerprint", e->fp, 20, 0);
+	e->f[e->n - 1].raw = true; /* hex */
 }

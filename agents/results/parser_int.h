@@ -9,6 +9,9 @@
 #include "jsonline.h"
 #include "parser.h"
 
+#include <stdbool.h>
+#include <string.h>
+
 struct rs_format {
 	const char *name;
 	int (*init)(struct rs_parser *p);
@@ -20,10 +23,13 @@ struct rs_format {
 struct rs_parser {
 	const struct rs_format *fmt;
 	char *source;
+	size_t source_len;
+	bool source_plain; /* source needs no JSON escape */
 	json_t *j_source; /* shared by every event (values are immutable once emitted) */
 	json_t *shared[8]; /* last value of each shareable member (see ev_to_json) */
 	struct rs_jl *jl;  /* rs_parser_set_writer(): events written as JSON lines */
 	char *root;
+	size_t root_n; /* root's length without trailing '/' (rs_fp_relpath's rule) */
 	char *tool;
 	rs_emit_fn emit;
 	void *arg;
@@ -33,6 +39,14 @@ struct rs_parser {
 	struct rs_error err;  /* sticky error */
 	struct rs_fp_occ occ; /* occurrence index of identical fingerprints */
 	struct rs_fp_src *src;
+	/* rs_p_finding(): the last "tool\0rule\0path\0" and its hash (fpc_len 0: none) */
+	size_t fpc_len;
+	uint64_t fpc_hash;
+	char fpc_key[1024];
+	/* and the last message with its digit runs as '#' (what rs_fnv_nodigits_n hashes) */
+	size_t fmc_len;
+	uint64_t fmc_in, fmc_out;
+	char fmc_norm[512];
 	void *state;          /* the backend's */
 };
 
@@ -61,6 +75,8 @@ struct rs_field {
 	const char *s; /* RF_STR */
 	size_t n;
 	size_t cut;    /* bytes of the original not in s[0..n): reported with the marker */
+	size_t klen;   /* strlen(key) */
+	bool raw;      /* RF_STR: s needs no JSON escape (rs_ev_lit) */
 	long long i;   /* RF_INT */
 	double d;      /* RF_REAL */
 	json_t *j;     /* RF_JSON: owned by the event until emitted */
@@ -72,12 +88,90 @@ struct rs_ev {
 	char fp[24]; /* room for a fingerprint */
 };
 
-void rs_ev_init(struct rs_ev *e);
-void rs_ev_strn(struct rs_ev *e, const char *key, const char *s, size_t n, size_t cut);
-void rs_ev_str(struct rs_ev *e, const char *key, const char *s); /* NULL: no member */
-void rs_ev_int(struct rs_ev *e, const char *key, long long v);
-void rs_ev_real(struct rs_ev *e, const char *key, double v);
-void rs_ev_json(struct rs_ev *e, const char *key, json_t *v); /* steals v (NULL: nothing) */
+/* The builders are inline: the keys are literals, so their lengths are constants. */
+static inline void rs_ev_init(struct rs_ev *e)
+{
+	e->n = 0;
+}
+
+static inline struct rs_field *rs_ev_add(struct rs_ev *e, const char *key, enum rs_fkind kind)
+{
+	struct rs_field *f;
+
+	if (e->n >= RS_EV_FIELDS)
+		return NULL; /* cannot happen: no format builds that many members */
+	f = &e->f[e->n++];
+	f->key = key;
+	f->klen = strlen(key);
+	f->kind = kind;
+	f->s = NULL;
+	f->n = f->cut = 0;
+	f->raw = false;
+	f->i = 0;
+	f->d = 0;
+	f->j = NULL;
+	return f;
+}
+
+static inline void rs_ev_strn(struct rs_ev *e, const char *key, const char *s, size_t n, size_t cut)
+{
+	struct rs_field *f = rs_ev_add(e, key, RF_STR);
+
+	if (f) {
+		f->s = s;
+		f->n = n;
+		f->cut = cut;
+	}
+}
+
+/* NULL: no member. */
+static inline void rs_ev_str(struct rs_ev *e, const char *key, const char *s)
+{
+	if (s)
+		rs_ev_strn(e, key, s, strlen(s), 0);
+}
+
+/* As rs_ev_str() for text known to need no JSON escape (ASCII without '"', '\\', controls). */
+static inline void rs_ev_lit(struct rs_ev *e, const char *key, const char *s)
+{
+	struct rs_field *f = s ? rs_ev_add(e, key, RF_STR) : NULL;
+
+	if (f) {
+		f->s = s;
+		f->n = strlen(s);
+		f->raw = true;
+	}
+}
+
+static inline void rs_ev_int(struct rs_ev *e, const char *key, long long v)
+{
+	struct rs_field *f = rs_ev_add(e, key, RF_INT);
+
+	if (f)
+		f->i = v;
+}
+
+static inline void rs_ev_real(struct rs_ev *e, const char *key, double v)
+{
+	struct rs_field *f = rs_ev_add(e, key, RF_REAL);
+
+	if (f)
+		f->d = v;
+}
+
+/* Steals v (NULL: nothing). */
+static inline void rs_ev_json(struct rs_ev *e, const char *key, json_t *v)
+{
+	struct rs_field *f;
+
+	if (!v)
+		return;
+	if (!(f = rs_ev_add(e, key, RF_JSON))) {
+		json_decref(v);
+		return;
+	}
+	f->j = v;
+}
 /* Emits the event (adds `source`); releases its RF_JSON members. 0, -1 out of memory. */
 int rs_p_emit_ev(struct rs_parser *p, struct rs_ev *e);
 

@@ -94,11 +94,24 @@ static const char *attr(const XML_Char **atts, const char *name)
 	return NULL;
 }
 
+/* strtol(v, NULL, 10), with the usual short run of digits done inline. */
+static long to_long(const char *v)
+{
+	long r = 0;
+	int i;
+
+	if (!v)
+		return 0;
+	for (i = 0; i < 18 && v[i] >= '0' && v[i] <= '9'; i++)
+		r = r * 10 + (v[i] - '0');
+	if (i > 0 && v[i] == '\0')
+		return r;
+	return strtol(v, NULL, 10);
+}
+
 static long attr_long(const XML_Char **atts, const char *name)
 {
-	const char *v = attr(atts, name);
-
-	return v ? strtol(v, NULL, 10) : 0;
+	return to_long(attr(atts, name));
 }
 
 static char *dup_or_null(const char *s)
@@ -221,16 +234,49 @@ static void junit_start(struct xr *x, const char *el, const XML_Char **atts)
 			x->suite[x->nsuite] = dup_or_null(attr(atts, "name"));
 		x->nsuite++;
 	} else if (strcmp(el, "testcase") == 0) {
-		const char *cls = attr(atts, "class");
+		/* One pass over the attributes (the first of each name counts, as attr() does). */
+		const char *cls = NULL, *classname = NULL, *name = NULL, *file = NULL, *line = NULL, *tval = NULL;
 
+		for (const XML_Char **a = atts; a && a[0]; a += 2) {
+			const char *k = a[0], **slot = NULL;
+
+			switch (k[0]) {
+			case 'c':
+				if (strcmp(k, "class") == 0)
+					slot = &cls;
+				else if (strcmp(k, "classname") == 0)
+					slot = &classname;
+				break;
+			case 'n':
+				if (strcmp(k, "name") == 0)
+					slot = &name;
+				break;
+			case 'f':
+				if (strcmp(k, "file") == 0)
+					slot = &file;
+				break;
+			case 'l':
+				if (strcmp(k, "line") == 0)
+					slot = &line;
+				break;
+			case 't':
+				if (strcmp(k, "time") == 0)
+					slot = &tval;
+				break;
+			default:
+				break;
+			}
+			if (slot && !*slot)
+				*slot = a[1];
+		}
 		case_clear(x);
 		x->in_case = true;
 		x->case_depth = x->depth;
-		x->c_name = dup_or_null(attr(atts, "name"));
-		x->c_class = dup_or_null(cls ? cls : attr(atts, "classname"));
-		x->c_file = dup_or_null(attr(atts, "file"));
-		x->c_line = attr_long(atts, "line");
-		x->c_time = parse_time(attr(atts, "time"));
+		x->c_name = dup_or_null(name);
+		x->c_class = dup_or_null(cls ? cls : classname);
+		x->c_file = dup_or_null(file);
+		x->c_line = to_long(line);
+		x->c_time = parse_time(tval);
 	}
 }
 
@@ -278,7 +324,7 @@ static void junit_emit(struct xr *x)
 	struct rs_ev e;
 
 	rs_ev_init(&e);
-	rs_ev_str(&e, "type", "test");
+	rs_ev_lit(&e, "type", "test");
 	rs_ev_str(&e, "suite", suite);
 	/* No classname (Behat, phpcs): the suite stands for the class. */
 	rs_ev_str(&e, "class", x->c_class ? x->c_class : suite);
@@ -286,7 +332,7 @@ static void junit_emit(struct xr *x)
 	rs_ev_str(&e, "file", x->c_file);
 	if (x->c_line > 0)
 		rs_ev_int(&e, "line", x->c_line);
-	rs_ev_str(&e, "status", STATUS[x->c_status]);
+	rs_ev_lit(&e, "status", STATUS[x->c_status]);
 	rs_ev_real(&e, "time", x->c_time);
 	if (x->c_status != TS_PASSED) {
 		if (x->c_message)
@@ -358,8 +404,41 @@ static void checkstyle_start(struct xr *x, const char *el, const XML_Char **atts
 	}
 	if (strcmp(el, "error") != 0)
 		return;
-	const char *source = attr(atts, "source");
-	const char *m = attr(atts, "message");
+	/* One pass over the attributes (the first of each name counts, as attr() does). */
+	const char *source = NULL, *m = NULL, *sev = NULL, *a_line = NULL, *a_end = NULL, *a_col = NULL;
+
+	for (const XML_Char **a = atts; a && a[0]; a += 2) {
+		const char *k = a[0], **slot = NULL;
+
+		switch (k[0]) {
+		case 's':
+			if (strcmp(k, "source") == 0)
+				slot = &source;
+			else if (strcmp(k, "severity") == 0)
+				slot = &sev;
+			break;
+		case 'm':
+			if (strcmp(k, "message") == 0)
+				slot = &m;
+			break;
+		case 'l':
+			if (strcmp(k, "line") == 0)
+				slot = &a_line;
+			break;
+		case 'e':
+			if (strcmp(k, "endline") == 0)
+				slot = &a_end;
+			break;
+		case 'c':
+			if (strcmp(k, "column") == 0)
+				slot = &a_col;
+			break;
+		default:
+			break;
+		}
+		if (slot && !*slot)
+			*slot = a[1];
+	}
 	char *msg = NULL;
 	char *rule = NULL;
 	const char *tool = x->p->tool;
@@ -379,11 +458,11 @@ static void checkstyle_start(struct xr *x, const char *el, const XML_Char **atts
 		tool = x->cs_phpcs ? "phpcs" : "checkstyle";
 	f.tool = tool;
 	f.rule = rule ? rule : source;
-	f.severity = rs_severity_word(attr(atts, "severity"));
+	f.severity = rs_severity_word(sev);
 	f.file = x->file;
-	f.line = attr_long(atts, "line");
-	f.end_line = attr_long(atts, "endline");
-	f.column = attr_long(atts, "column");
+	f.line = to_long(a_line);
+	f.end_line = to_long(a_end);
+	f.column = to_long(a_col);
 	f.message = m ? m : "";
 	f.message_len = strlen(f.message);
 	rs_p_finding(x->p, &f, &e);
