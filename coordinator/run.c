@@ -76,7 +76,7 @@ void run_usage(void)
 	       "  --listen ADDR:PORT  where the ingest server listens (default 127.0.0.1:0, any port)\n"
 	       "  --advertise URL     the URL agents are given (default https://ADDR:PORT of --listen)\n"
 	       "  --agent PATH        the agent binary (default: stagevisor-agent next to this\n"
-	       "                      program, else in PATH)\n"
+	       "                      program, then ../agents/ of a build tree, then PATH)\n"
 	       "  --timeout S         stop the stage after S seconds (default: no limit)\n"
 	       "  --tls-cert FILE --tls-key FILE\n"
 	       "                      serve this certificate instead of a fresh self-signed one\n"

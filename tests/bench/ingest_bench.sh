@@ -1,7 +1,7 @@
 #!/bin/bash
 # Ingest benchmark (issue 4): the coordinator's ingest server over TLS on loopback, side by side
 # with the ceiling on this machine, nginx (Debian) answering small HTTPS POSTs to wrk (Debian).
-#   tests/bench/ingest_bench.sh [BUILD_DIR]     (default: build-h5, build, or the first build*/)
+#   tests/bench/ingest_bench.sh [BUILD_DIR]     (default: a Release build in build-bench/)
 # Runs, each REPEAT times (default 3), reporting medians:
 #   1. throughput: events/s from one client connection, batches of 4096 events (~0.6 MiB), and
 #      the server's CPU time and resident memory for those 200,000 events;
@@ -15,9 +15,11 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-}
 if [ -z "$BUILD" ]; then
-  for d in "$ROOT"/build-h5 "$ROOT"/build "$ROOT"/build*; do
-    [ -x "$d/tests/integration/sv_ingest_server" ] && { BUILD=$d; break; }
-  done
+  BUILD=$ROOT/build-bench
+  "$ROOT/scripts/install-deps"
+  echo "building sv_ingest_server (Release) in $BUILD ..." >&2
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSV_TESTS=ON >/dev/null
+  cmake --build "$BUILD" -j2 --target sv_ingest_server stagevisor stagevisor-agent >/dev/null
 fi
 SERVER=$BUILD/tests/integration/sv_ingest_server
 [ -x "$SERVER" ] || { echo "ingest_bench: build sv_ingest_server first (cmake --build DIR --target sv_ingest_server)" >&2; exit 2; }
