@@ -539,7 +539,7 @@ static int send_batch(struct uplink *up)
 	}
 	up->st.requests++;
 	clock_gettime(CLOCK_MONOTONIC, &up->sent_at);
-	up->stall_ms = uplink_pacer_timeout_ms(&up->pacer);
+	up->stall_ms = uplink_pacer_timeout_ms(&up->pacer, up->inflight_bytes);
 	ms_to_tv(up->stall_ms, &tv);
 	evtimer_add(up->stall_ev, &tv);
 	if (!up->conn_nodelay) {

@@ -3,8 +3,9 @@
  * (protocol/PROTOCOL.md, "Transport") and keeps every event until it is acknowledged.
  *
  * What it does: one kept-alive TLS connection (libevent evhttp over bufferevent_openssl;
- * replaced when it breaks, resuming the TLS session), batches flushed by size or after a short
- * delay (the size limit adapts to a path that cuts long requests), one request in flight,
+ * replaced when it breaks, resuming the TLS session, at once when the ack advanced since the
+ * previous break), batches flushed by size or after a short delay (the size limit and the
+ * request timeout adapt to the path: uplink_pacer.h), one request in flight,
  * exponential backoff with jitter (and Retry-After) on failure, resume from the coordinator's
  * ack, a bounded memory buffer and then a bounded spool file, shedding of log lines (never
  * results) when both are full, control flags (cancel, detach) from the answers, and a bounded
@@ -52,7 +53,7 @@ struct event_base;
 #define UPLINK_BACKOFF_BASE_MS_DEFAULT 50u
 #define UPLINK_BACKOFF_CAP_MS_DEFAULT 5000u
 #define UPLINK_RETRY_AFTER_MAX_MS 30000u
-#define UPLINK_TIMEOUT_MS_DEFAULT 10000u
+#define UPLINK_TIMEOUT_MS_DEFAULT 10000u /* the longest; learnt round trips shorten it */
 
 struct uplink_config {
 	/* From STAGEVISOR_URL = https://host[:port][/prefix/] */

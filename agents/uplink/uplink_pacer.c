@@ -21,16 +21,18 @@ size_t uplink_pacer_limit(const struct uplink_pacer *p)
 	return p->limit;
 }
 
-unsigned uplink_pacer_timeout_ms(const struct uplink_pacer *p)
+unsigned uplink_pacer_timeout_ms(const struct uplink_pacer *p, size_t bytes)
 {
-	unsigned long long t;
+	unsigned long long t, floor = UPLINK_PACER_TIMEOUT_FLOOR_MS + bytes / UPLINK_PACER_FLOOR_BYTES_PER_MS;
 
 	if (!p->srtt_us)
 		return p->timeout_max_ms;
 	t = ((unsigned long long)p->srtt_us + 4ull * p->rttvar_us + MS - 1) / MS;
-	if (t < UPLINK_PACER_TIMEOUT_FLOOR_MS)
-		t = UPLINK_PACER_TIMEOUT_FLOOR_MS;
-	for (unsigned i = 0; i < p->timeouts && t < p->timeout_max_ms; i++)
+	if (t < floor)
+		t = floor;
+	/* From the second timeout in a row: on a path that stalls, the first request on a fresh
+	 * connection is as quick to answer as any. */
+	for (unsigned i = 1; i < p->timeouts && t < p->timeout_max_ms; i++)
 		t *= 2;
 	return t > p->timeout_max_ms ? p->timeout_max_ms : (unsigned)t;
 }

@@ -9,8 +9,10 @@
  *   limit climbs back when the path heals. Growth is slower than the cut so that a path that
  *   always cuts settles at a few answered requests per connection.
  * - Request timeout: the retransmission timeout of RFC 6298 over the answered requests'
- *   round trips (srtt + 4 * rttvar), at least a floor, at most the configured timeout; doubled
- *   by each timeout in a row, so a slow coordinator is waited for, never hammered. Before the
+ *   round trips (srtt + 4 * rttvar), at least a floor that grows with the request's size (a
+ *   large batch is not timed by the round trips of small ones), at most the configured timeout;
+ *   doubled by each timeout in a row after the first, so a slow coordinator is waited for,
+ *   never hammered. Before the
  *   first answer, the configured timeout. A path that stalls then costs a little more than
  *   its round trip per stall, not the configured timeout.
  * - Progress-aware retry: a broken connection is retried at once when the coordinator's ack
@@ -25,7 +27,8 @@
 #include <stddef.h>
 
 #define UPLINK_PACER_MIN_BYTES 1u         /* the limit's floor: the spool still sends one event */
-#define UPLINK_PACER_TIMEOUT_FLOOR_MS 10u /* never time a request out sooner than this */
+#define UPLINK_PACER_TIMEOUT_FLOOR_MS 10u /* never time a request out sooner than this, */
+#define UPLINK_PACER_FLOOR_BYTES_PER_MS 8192u /* ... plus 1 ms per 8 KiB it carries (8 MB/s) */
 
 struct uplink_pacer {
 	size_t limit, max;      /* batch bytes: current and configured */
@@ -41,8 +44,8 @@ void uplink_pacer_init(struct uplink_pacer *p, size_t max_bytes, unsigned timeou
 /* The batch byte limit for the next request (>= 1: the spool sends at least one event). */
 size_t uplink_pacer_limit(const struct uplink_pacer *p);
 
-/* How long the next request may take (connect, TLS, request, answer), in ms. */
-unsigned uplink_pacer_timeout_ms(const struct uplink_pacer *p);
+/* How long the next request, of `bytes`, may take (connect, TLS, request, answer), in ms. */
+unsigned uplink_pacer_timeout_ms(const struct uplink_pacer *p, size_t bytes);
 
 /* An answer arrived rtt_us after the request started; progressed = the ack advanced. */
 void uplink_pacer_answered(struct uplink_pacer *p, unsigned rtt_us, bool progressed);

@@ -88,33 +88,42 @@ static void test_timeout_follows_round_trips(void **state)
 	(void)state;
 	uplink_pacer_init(&p, 256 * KIB, 10000);
 	/* before any answer: the configured timeout */
-	assert_int_equal(uplink_pacer_timeout_ms(&p), 10000);
+	assert_int_equal(uplink_pacer_timeout_ms(&p, 1000), 10000);
 	/* fast answers: the floor */
 	for (n = 0; n < 20; n++)
 		uplink_pacer_answered(&p, 800, true);
-	assert_int_equal(uplink_pacer_timeout_ms(&p), UPLINK_PACER_TIMEOUT_FLOOR_MS);
-	/* each timeout in a row doubles it, up to the configured timeout */
+	assert_int_equal(uplink_pacer_timeout_ms(&p, 1000), UPLINK_PACER_TIMEOUT_FLOOR_MS);
+	/* each timeout in a row after the first doubles it, up to the configured timeout */
 	uplink_pacer_broken(&p, 1000, true);
-	assert_int_equal(uplink_pacer_timeout_ms(&p), 2 * UPLINK_PACER_TIMEOUT_FLOOR_MS);
+	assert_int_equal(uplink_pacer_timeout_ms(&p, 1000), UPLINK_PACER_TIMEOUT_FLOOR_MS);
 	uplink_pacer_broken(&p, 1000, true);
-	assert_int_equal(uplink_pacer_timeout_ms(&p), 4 * UPLINK_PACER_TIMEOUT_FLOOR_MS);
+	assert_int_equal(uplink_pacer_timeout_ms(&p, 1000), 2 * UPLINK_PACER_TIMEOUT_FLOOR_MS);
+	uplink_pacer_broken(&p, 1000, true);
+	assert_int_equal(uplink_pacer_timeout_ms(&p, 1000), 4 * UPLINK_PACER_TIMEOUT_FLOOR_MS);
 	for (n = 0; n < 30; n++)
 		uplink_pacer_broken(&p, 1000, true);
-	assert_int_equal(uplink_pacer_timeout_ms(&p), 10000);
+	assert_int_equal(uplink_pacer_timeout_ms(&p, 1000), 10000);
 	/* an answer ends the streak */
 	uplink_pacer_answered(&p, 800, true);
-	assert_true(uplink_pacer_timeout_ms(&p) < 100);
+	assert_true(uplink_pacer_timeout_ms(&p, 1000) < 100);
 	/* slow answers (a coordinator taking 300 ms): the timeout stays above them (RFC 6298) */
 	for (n = 0; n < 3; n++) {
 		uplink_pacer_answered(&p, 300000, true);
-		assert_true(uplink_pacer_timeout_ms(&p) > 300);
+		assert_true(uplink_pacer_timeout_ms(&p, 1000) > 300);
 	}
 	for (n = 0; n < 50; n++)
 		uplink_pacer_answered(&p, 300000, true);
-	assert_true(uplink_pacer_timeout_ms(&p) >= 300 && uplink_pacer_timeout_ms(&p) < 600);
+	assert_true(uplink_pacer_timeout_ms(&p, 1000) >= 300 && uplink_pacer_timeout_ms(&p, 1000) < 600);
+	/* a large request gets more time than the round trips of small ones say */
+	uplink_pacer_init(&p, 256 * KIB, 10000);
+	for (n = 0; n < 20; n++)
+		uplink_pacer_answered(&p, 800, true);
+	assert_int_equal(uplink_pacer_timeout_ms(&p, 1000), UPLINK_PACER_TIMEOUT_FLOOR_MS);
+	assert_int_equal(uplink_pacer_timeout_ms(&p, 256 * KIB),
+			 UPLINK_PACER_TIMEOUT_FLOOR_MS + 256 * KIB / UPLINK_PACER_FLOOR_BYTES_PER_MS);
 	/* a small configured timeout is never undercut by the floor logic */
 	uplink_pacer_init(&p, 1024, 5);
-	assert_int_equal(uplink_pacer_timeout_ms(&p), UPLINK_PACER_TIMEOUT_FLOOR_MS);
+	assert_int_equal(uplink_pacer_timeout_ms(&p, 1000), UPLINK_PACER_TIMEOUT_FLOOR_MS);
 }
 
 static void test_retry_at_once_only_after_progress(void **state)
