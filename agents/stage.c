@@ -62,8 +62,7 @@ static void stage_marker_sink(void *arg, json_t *event, const char *compact, siz
 	free(line);
 }
 
-__attribute__((format(printf, 2, 3)))
-static void human(struct stage *st, const char *fmt, ...)
+void stage_say(struct stage *st, const char *fmt, ...)
 {
 	char line[1200];
 	va_list ap;
@@ -99,9 +98,9 @@ static void stage_on_stage(void *arg, const struct sv_stage_report *r)
 			json_object_set_new(e, "signal", json_integer(r->signo));
 		if (r->detail)
 			json_object_set_new(e, "detail", pr_string_lossy(r->detail, strlen(r->detail)));
-		human(st, "stagevisor-agent: stopping the stage (%s)", sv_stop_reason_name(r->reason));
+		stage_say(st, "stagevisor-agent: stopping the stage (%s)", sv_stop_reason_name(r->reason));
 		if (r->detail)
-			human(st, "stagevisor-agent: %s", r->detail);
+			stage_say(st, "stagevisor-agent: %s", r->detail);
 	}
 	if (r->kind == SV_STAGE_ENDED) {
 		json_object_set_new(e, "result", json_integer(r->result));
@@ -152,7 +151,7 @@ static void stage_on_process(void *arg, const struct sv_proc_report *r)
 		events_emit(st->ev, e);
 	}
 	if (r->kind == SV_PROC_FAILED)
-		human(st, "stagevisor-agent: process \"%s\" failed: %s", r->name, r->reason);
+		stage_say(st, "stagevisor-agent: process \"%s\" failed: %s", r->name, r->reason);
 	for (size_t i = 0; i < st->nphooks; i++)
 		st->phooks[i].fn(st->phooks[i].arg, r);
 }

@@ -71,4 +71,8 @@ void stage_flush(struct stage *st);
 
 struct sv *stage_supervisor(struct stage *st);
 
+/* A line for people on the agent's stderr, through the supervisor's bounded output buffer. */
+__attribute__((format(printf, 2, 3)))
+void stage_say(struct stage *st, const char *fmt, ...);
+
 #endif

@@ -1,7 +1,6 @@
 /* uplink_glue — see uplink_glue.h. */
 #include "uplink_glue.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,23 +20,11 @@ struct uplink_glue {
 	bool held;
 };
 
-__attribute__((format(printf, 2, 3)))
-static void say(struct uplink_glue *ug, const char *fmt, ...)
-{
-	char line[1200];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		sv_output_line(stage_supervisor(ug->st), 2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
 static void uplink_glue_on_log(void *arg, const char *line)
 {
-	say(arg, "stagevisor-agent: uplink: %s", line);
+	struct uplink_glue *ug = arg;
+
+	stage_say(ug->st, "stagevisor-agent: uplink: %s", line);
 }
 
 static void uplink_glue_on_control(void *arg, bool cancel, bool detach)
@@ -45,11 +32,11 @@ static void uplink_glue_on_control(void *arg, bool cancel, bool detach)
 	struct uplink_glue *ug = arg;
 
 	if (cancel) {
-		say(ug, "stagevisor-agent: uplink: the coordinator cancelled the stage");
+		stage_say(ug->st, "stagevisor-agent: uplink: the coordinator cancelled the stage");
 		sv_stop(stage_supervisor(ug->st), SV_STOP_CANCEL);
 	}
 	if (detach)
-		say(ug, "stagevisor-agent: uplink: the coordinator detached: the stage goes on, "
+		stage_say(ug->st, "stagevisor-agent: uplink: the coordinator detached: the stage goes on, "
 			"its events only on stdout");
 }
 
@@ -60,7 +47,7 @@ static void uplink_glue_on_finished(void *arg, int acked_all)
 
 	uplink_get_stats(ug->up, &s);
 	if (!acked_all && !s.detached)
-		say(ug, "stagevisor-agent: uplink: not every event was acknowledged within the stop budget "
+		stage_say(ug->st, "stagevisor-agent: uplink: not every event was acknowledged within the stop budget "
 			"(%llu of %llu; %llu requests failed): the coordinator must rebuild the stream from "
 			"the fallback lines on stdout",
 		    (unsigned long long)s.acked, (unsigned long long)events_last_seq(ug->ev),

@@ -118,7 +118,6 @@ void pr_batch_clear(struct pr_batch *b)
 int pr_batch_decode(const char *body, size_t len, const char *path_stream, struct pr_batch *out,
 		    struct pr_error *err)
 {
-	json_error_t jerr;
 	json_t *root = NULL, *v, *stream, *events, *ev;
 	const char *sname;
 	size_t i, n;
@@ -128,19 +127,9 @@ int pr_batch_decode(const char *body, size_t len, const char *path_stream, struc
 		return pr_err(err, 413, "body is %zu bytes, more than %u", len, PR_BODY_MAX);
 	if (!pr_stream_valid(path_stream))
 		return pr_err(err, 400, "invalid stream id in the path");
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		pr_err(err, 400, "not JSON: %.150s", jerr.text);
-		if (err) {
-			err->line = jerr.line;
-			err->column = jerr.column;
-		}
+	root = pr_load_object(body, len, PR_BODY_MAX, "body", err);
+	if (!root)
 		return -1;
-	}
-	if (!json_is_object(root)) {
-		pr_err(err, 400, "the body must be an object");
-		goto fail;
-	}
 	v = json_object_get(root, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != PR_VERSION) {
 		pr_err(err, 400, "v: must be %d", PR_VERSION);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "protocol/internal.h"
 
 int pr_err(struct pr_error *err, int status, const char *fmt, ...)
@@ -42,4 +44,31 @@ void pr_err_prefix(struct pr_error *err, long index, const char *fmt, ...)
 	memcpy(err->text, head, hlen);
 	err->text[hlen + tlen] = '\0';
 	err->index = index;
+}
+
+json_t *pr_load_object(const char *body, size_t len, size_t max, const char *what,
+		       struct pr_error *err)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	if (len > max) {
+		pr_err(err, 413, "%s is %zu bytes, more than %zu", what, len, max);
+		return NULL;
+	}
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		pr_err(err, 400, "not JSON: %.150s", jerr.text);
+		if (err) {
+			err->line = jerr.line;
+			err->column = jerr.column;
+		}
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		pr_err(err, 400, "the %s must be an object", what);
+		json_decref(root);
+		return NULL;
+	}
+	return root;
 }

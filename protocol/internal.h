@@ -14,4 +14,13 @@ int pr_err(struct pr_error *err, int status, const char *fmt, ...)
 void pr_err_prefix(struct pr_error *err, long index, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Parse body (at most max bytes, else 413 "<what> is N bytes, more than max") as one JSON
+ * object, duplicate keys rejected (400 with the line and column, or "the <what> must be an
+ * object"). Returns a new reference, NULL with err filled.
+ */
+struct json_t;
+struct json_t *pr_load_object(const char *body, size_t len, size_t max, const char *what,
+			      struct pr_error *err);
+
 #endif

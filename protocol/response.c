@@ -54,28 +54,15 @@ static int flag(const json_t *control, const char *name, bool *out, struct pr_er
 int pr_response_parse(const char *body, size_t len, struct pr_response *out,
 		      struct pr_error *err)
 {
-	json_error_t jerr;
 	json_t *root = NULL, *ack, *resend, *control;
 	struct pr_response r;
 	int rc = -1;
 
 	memset(&r, 0, sizeof r);
 	memset(out, 0, sizeof *out);
-	if (len > PR_RESPONSE_MAX)
-		return pr_err(err, 413, "response is %zu bytes, more than %u", len, PR_RESPONSE_MAX);
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		pr_err(err, 400, "not JSON: %.150s", jerr.text);
-		if (err) {
-			err->line = jerr.line;
-			err->column = jerr.column;
-		}
+	root = pr_load_object(body, len, PR_RESPONSE_MAX, "response", err);
+	if (!root)
 		return -1;
-	}
-	if (!json_is_object(root)) {
-		pr_err(err, 400, "the response must be an object");
-		goto done;
-	}
 	ack = json_object_get(root, "ack");
 	if (!json_is_integer(ack) || json_integer_value(ack) < 0 ||
 	    (unsigned long long)json_integer_value(ack) > PR_SEQ_MAX) {
