@@ -282,6 +282,10 @@ static void pipe_read(struct pipe_in *p)
 			if (s->chunk_fn)
 				s->chunk_fn(s->chunk_arg, p->which, o->rbuf, (size_t)n);
 			frame(p, o->rbuf, (size_t)n);
+			/* Write each chunk out before reading the next: when the agent falls behind,
+			 * up to OUTPUT_READS_PER_WAKEUP chunks would otherwise pile up in the output
+			 * buffer and make ~2 MB of it resident for nothing. */
+			sink_write(k);
 			if ((size_t)n < want)
 				break;
 			continue;
