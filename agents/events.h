@@ -12,6 +12,7 @@
 #define SV_AGENT_EVENTS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,16 @@ int events_add_sink(struct events *ev, events_sink_fn fn, void *arg);
  * is invalid or too large, or `end` was emitted already (it is then dropped without using a
  * sequence number: `end` is always the stream's last event). */
 int events_emit(struct events *ev, json_t *event);
+
+/*
+ * A `log` event for one output line of process (fd 1 or 2; line need not be valid UTF-8:
+ * it is converted as pr_string_lossy() does), the same as building it with pr_event_new()
+ * and events_emit(), but its compact text is written directly (the line escaped once) and
+ * the json_t the sinks borrow is reused from line to line (a new one when a sink kept a
+ * reference). Same return values as events_emit().
+ */
+int events_emit_log(struct events *ev, const char *process, int fd, const char *line, size_t len,
+		    bool cont);
 
 /* The `end` event: result and the totals of everything emitted so far. */
 int events_emit_end(struct events *ev, int result);

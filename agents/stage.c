@@ -219,16 +219,9 @@ void stage_release(struct stage *st)
 static void stage_on_line(void *arg, size_t index, const char *name, int fd, const char *line, size_t len, bool cont)
 {
 	struct stage *st = arg;
-	json_t *e = pr_event_new(PR_TYPE_LOG);
 
-	if (!e)
-		return;
-	json_object_set_new(e, "process", json_string(name));
-	json_object_set_new(e, "fd", json_string(fd == 2 ? "stderr" : "stdout"));
-	json_object_set_new(e, "line", pr_string_lossy(line, len));
-	if (cont)
-		json_object_set_new(e, "cont", json_true());
-	events_emit(st->ev, e);
+	(void)index;
+	events_emit_log(st->ev, name, fd, line, len, cont);
 }
 
 int stage_enable_log_events(struct stage *st)

@@ -195,11 +195,92 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
-json_t *pr_string_lossy(const char *s, size_t len)
+size_t pr_utf8_lossy(const char *s, size_t len, char *out)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	char *buf;
 	size_t o = 0, i = 0;
+
+	while (i < len) {
+		size_t n = utf8_seq(p + i, len - i);
+		if (n == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(out + o, p + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	return o;
+}
+
+bool pr_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = utf8_seq(p + i, len - i);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+size_t pr_json_quote(const char *s, size_t len, char *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	out[o++] = '"';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = p[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			out[o++] = (char)c;
+			break;
+		case '\b':
+			out[o++] = 'b';
+			break;
+		case '\f':
+			out[o++] = 'f';
+			break;
+		case '\n':
+			out[o++] = 'n';
+			break;
+		case '\r':
+			out[o++] = 'r';
+			break;
+		case '\t':
+			out[o++] = 't';
+			break;
+		default:
+			out[o++] = 'u';
+			out[o++] = '0';
+			out[o++] = '0';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+			break;
+		}
+	}
+	out[o++] = '"';
+	return o;
+}
+
+json_t *pr_string_lossy(const char *s, size_t len)
+{
+	char *buf;
+	size_t o;
 	json_t *out;
 
 	if (!s)
@@ -210,18 +291,7 @@ json_t *pr_string_lossy(const char *s, size_t len)
 	buf = malloc(len * 3 + 1);
 	if (!buf)
 		return NULL;
-	while (i < len) {
-		size_t n = utf8_seq(p + i, len - i);
-		if (n == 0) {
-			memcpy(buf + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		} else {
-			memcpy(buf + o, p + i, n);
-			o += n;
-			i += n;
-		}
-	}
+	o = pr_utf8_lossy(s, len, buf);
 	out = json_stringn_nocheck(buf, o);
 	free(buf);
 	return out;

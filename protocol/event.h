@@ -61,6 +61,23 @@ int pr_ts_parse(const char *s, struct timespec *out);
 json_t *pr_string_lossy(const char *s, size_t len);
 
 /*
+ * The same conversion into a caller's buffer: s[0..len) with every byte that is not part of
+ * a valid UTF-8 sequence (and NUL) replaced by U+FFFD. out holds at least 3 * len bytes;
+ * returns the bytes written (no terminator). No allocation.
+ */
+size_t pr_utf8_lossy(const char *s, size_t len, char *out);
+
+/* True when s[0..len) is valid UTF-8 without NUL (what json_stringn() accepts, minus NUL). */
+bool pr_utf8_valid(const char *s, size_t len);
+
+/*
+ * s[0..len), valid UTF-8 without NUL, as a JSON string literal with its quotes, escaped
+ * exactly as jansson's compact dump does it ('"', '\\', control characters; nothing else).
+ * out holds at least 6 * len + 2 bytes; returns the bytes written (no terminator).
+ */
+size_t pr_json_quote(const char *s, size_t len, char *out);
+
+/*
  * A new event object {"type": name} for producers to fill. NULL on allocation failure or
  * an invalid type.
  */
