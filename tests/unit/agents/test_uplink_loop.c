@@ -405,7 +405,7 @@ static void config_for(struct uplink_config *c, const struct server *s, const un
 	c->backoff_cap_ms = 200;
 	c->timeout_ms = 400;
 	c->spool_path[0] = '\0';
-	snprintf(c->spool_path, sizeof c->spool_path, "/tmp/sv-h4-uplink-spool-%d", (int)getpid());
+	snprintf(c->spool_path, sizeof c->spool_path, "/tmp/sv-uplink-spool-%d", (int)getpid());
 	c->on_control = on_control;
 	c->on_log = on_log;
 	c->cb_arg = r;
@@ -577,8 +577,8 @@ static void test_ca_bundle(void **state)
 	(void)state;
 	cert_mint(&c, "coordinator");
 	cert_mint(&other, "someone else");
-	snprintf(ca, sizeof ca, "/tmp/sv-h4-ca-%d.pem", (int)getpid());
-	snprintf(ca2, sizeof ca2, "/tmp/sv-h4-ca2-%d.pem", (int)getpid());
+	snprintf(ca, sizeof ca, "/tmp/sv-ca-%d.pem", (int)getpid());
+	snprintf(ca2, sizeof ca2, "/tmp/sv-ca2-%d.pem", (int)getpid());
 	write_pem(ca, c.x509);
 	write_pem(ca2, other.x509);
 	server_start(&s, base, &c, true);

@@ -23,7 +23,7 @@
 
 #define TS "2026-11-26T06:40:00.005Z"
 
-static char dir[] = "/tmp/sv-h4-spool-XXXXXX";
+static char dir[] = "/tmp/sv-spool-XXXXXX";
 static char path[128];
 
 static int setup(void **state)
