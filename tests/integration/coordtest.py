@@ -20,6 +20,9 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import svtest  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("SV_SRC") or os.path.abspath(os.path.join(HERE, "..", ".."))
 FAKE_AGENT = os.path.join(HERE, "coord_fake_agent.py")
@@ -59,23 +62,12 @@ def slack(seconds):
     return seconds * 4 if sanitize() else seconds
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+# The same polling and port helpers as the agent's tests.
+free_port = svtest.free_port
 
 
 def wait_until(pred, timeout, what="condition", interval=0.01):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
-        time.sleep(interval)
+    return svtest.wait_until(pred, timeout, what, interval)
 
 
 def check(cond, what):
