@@ -24,6 +24,7 @@
 #include "junit.h"
 #include "local.h"
 #include "report.h"
+#include "speccheck.h"
 #include "specfile.h"
 #include "state.h"
 #include "stream.h"
@@ -376,6 +377,10 @@ static int run_setup(struct run *r)
 	int fd = -1, rc = REPORT_INFRA;
 	unsigned char random[PR_TOKEN_RANDOM];
 
+	/* The spec first, by the agent itself: a bad spec starts nothing and writes no state. */
+	ls.agent = r->opt.agent ? r->opt.agent : local_default_agent(agentbuf, sizeof agentbuf);
+	if (speccheck_file(ls.agent, r->opt.spec, "stagevisor run") != 0)
+		return REPORT_USAGE;
 	r->spec = specfile_load(r->opt.spec, err, sizeof err);
 	if (!r->spec) {
 		fprintf(stderr, "stagevisor run: --spec %s\n", err);
@@ -478,7 +483,6 @@ static int run_setup(struct run *r)
 	env[3] = e_stream;
 	env[4] = e_spec;
 	env[5] = NULL;
-	ls.agent = r->opt.agent ? r->opt.agent : local_default_agent(agentbuf, sizeof agentbuf);
 	ls.env = env;
 	ls.stdout_fd = -1;
 	ls.detach = false;
