@@ -17,6 +17,9 @@ struct rg_proc {
 	bool started;  /* started at least once */
 	bool pending;  /* exited; final parse due unless a restart follows */
 	bool ended;    /* final parse done */
+	bool failed;   /* reported `failed`: ended for good with a status outside its success codes */
+	int status;    /* its last exit status (128+n for signal n) */
+	int signal;    /* the signal of its last exit, else 0 */
 };
 
 struct results_glue {
@@ -71,6 +74,13 @@ static void process_report(struct results_glue *rg, const struct sv_proc_report 
 	if (r->index >= rg->spec->nprocs)
 		return;
 	p = &rg->procs[r->index];
+	/* Every process: its failure is explained or not at the end (explain()). */
+	if (r->kind == SV_PROC_EXITED) {
+		p->status = r->status;
+		p->signal = r->signal > 0 ? r->signal : 0;
+	} else if (r->kind == SV_PROC_FAILED) {
+		p->failed = true;
+	}
 	if (!p->has_results || p->ended)
 		return;
 	switch (r->kind) {
@@ -116,6 +126,79 @@ static void say(struct results_glue *rg, const char *line)
 	sv_output_line(stage_supervisor(rg->st), 2, line, strlen(line));
 }
 
+/*
+ * Whether process i's failure is explained by its own reports: it ended for good with a
+ * status (not a signal), every report of it was read, and they hold at least one failed or
+ * errored test or a finding that reached fail_on. why gets the reason either way.
+ */
+static bool explain(struct results_glue *rg, size_t i, char *why, size_t whylen)
+{
+	const struct rg_proc *p = &rg->procs[i];
+	struct rs_process_verdict pv;
+
+	if (!p->has_results || rs_watch_process_verdict(rg->w, rg->spec->procs[i].name, &pv) < 0) {
+		snprintf(why, whylen, "it has no results to explain its exit");
+		return false;
+	}
+	if (!p->started) {
+		snprintf(why, whylen, "it never started");
+		return false;
+	}
+	if (p->signal) {
+		snprintf(why, whylen, "it was killed by signal %d", p->signal);
+		return false;
+	}
+	if (pv.reports_bad) {
+		snprintf(why, whylen, "exit status %d, and %u of its reports missing or unreadable", p->status,
+			 pv.reports_bad);
+		return false;
+	}
+	if (pv.unfinished) {
+		snprintf(why, whylen, "exit status %d in the middle of a test (%lu tests never finished)", p->status,
+			 pv.unfinished);
+		return false;
+	}
+	if (pv.failed + pv.errors + pv.findings_failing == 0) {
+		snprintf(why, whylen, "exit status %d, but its reports hold no failure (%lu tests, %lu findings, none failing)",
+			 p->status, pv.tests, pv.findings);
+		return false;
+	}
+	snprintf(why, whylen, "exit status %d, explained by its reports: %lu failed and %lu erroring tests, "
+		 "%lu findings at fail_on", p->status, pv.failed, pv.errors, pv.findings_failing);
+	return true;
+}
+
+/*
+ * stage/ended's "processes": one entry per process that failed for good, with whether its
+ * reports explain that. Returns true when the stage's result came only from explained
+ * processes (every failed process is explained and result is the status of one of them).
+ */
+static bool explain_all(struct results_glue *rg, int result)
+{
+	json_t *list = json_array();
+	bool all = true, matched = false;
+	char why[300];
+
+	for (size_t i = 0; i < rg->spec->nprocs; i++) {
+		const struct rg_proc *p = &rg->procs[i];
+		bool ok;
+
+		if (!p->failed)
+			continue;
+		ok = explain(rg, i, why, sizeof why);
+		all = all && ok;
+		matched = matched || (ok && p->status == result);
+		if (list)
+			json_array_append_new(list, json_pack("{s:s, s:i, s:b, s:s}", "process", rg->spec->procs[i].name,
+							      "status", p->status, "explained", ok, "why", why));
+	}
+	if (list && json_array_size(list) > 0)
+		stage_set_ended_member(rg->st, "processes", list);
+	else
+		json_decref(list);
+	return all && matched;
+}
+
 static void results_glue_on_done(void *arg, int result)
 {
 	struct results_glue *rg = arg;
@@ -144,6 +227,15 @@ static void results_glue_on_done(void *arg, int result)
 		say(rg, line);
 	}
 	stage_set_ended_member(rg->st, "results", verdict_json(o, &v));
+	/* A job that exits non-zero because its tests failed (PHPUnit exits 1 or 2 then) is a
+	 * test failure: its code becomes the results' verdict below. Any other failure's code
+	 * passes through. */
+	if (explain_all(rg, result) && result != 0) {
+		snprintf(line, sizeof line, "stagevisor-agent: the stage's exit %d is explained by failed tests or "
+			 "findings in the reports", result);
+		say(rg, line);
+		result = 0;
+	}
 	if (result != 0)
 		return; /* a process failed: its code passes through */
 	if (o == RS_OUTCOME_ERROR)

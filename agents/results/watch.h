@@ -55,6 +55,15 @@ struct rs_verdict {
 	char error[1200];      /* the first of them: "file:line:column: text" */
 };
 
+/* What the reports of one process held: whether they explain its failing exit (a failed or
+ * errored test, or a finding that reached its entry's fail_on). */
+struct rs_process_verdict {
+	unsigned long tests, failed, errors;      /* test events; failed/errors by status */
+	unsigned long unfinished;                 /* errors for tests the runner died in ("unfinished") */
+	unsigned long findings, findings_failing; /* findings; those at or above fail_on */
+	unsigned reports_bad;                     /* its reports that were missing or malformed */
+};
+
 /* base may be NULL: no inotify (results are parsed at process end only). */
 struct rs_watch *rs_watch_new(struct event_base *base, rs_emit_fn emit, void *arg, const struct rs_limits *lim);
 void rs_watch_free(struct rs_watch *w);
@@ -78,5 +87,7 @@ int rs_watch_poll(struct rs_watch *w);
  * if a test failed or errored or a finding reached fail_on, else PASSED. */
 enum rs_outcome rs_watch_verdict(const struct rs_watch *w, struct rs_verdict *out);
 const char *rs_outcome_name(enum rs_outcome o);
+/* The counts of one process's reports so far. 0, or -1 when it has no results registered. */
+int rs_watch_process_verdict(const struct rs_watch *w, const char *process, struct rs_process_verdict *out);
 
 #endif
