@@ -20,6 +20,8 @@ struct rg_proc {
 	bool failed;   /* reported `failed`: ended for good with a status outside its success codes */
 	int status;    /* its last exit status (128+n for signal n) */
 	int signal;    /* the signal of its last exit, else 0 */
+	bool explained;    /* explain_all(): its failure is accounted for by reports */
+	char why[300];     /* explain_all(): why it is, or is not */
 };
 
 struct results_glue {
@@ -136,12 +138,12 @@ static bool explain(struct results_glue *rg, size_t i, char *why, size_t whylen)
 	const struct rg_proc *p = &rg->procs[i];
 	struct rs_process_verdict pv;
 
-	if (!p->has_results || rs_watch_process_verdict(rg->w, rg->spec->procs[i].name, &pv) < 0) {
-		snprintf(why, whylen, "it has no results to explain its exit");
-		return false;
-	}
 	if (!p->started) {
 		snprintf(why, whylen, "it never started");
+		return false;
+	}
+	if (!p->has_results || rs_watch_process_verdict(rg->w, rg->spec->procs[i].name, &pv) < 0) {
+		snprintf(why, whylen, "it has no results to explain its exit");
 		return false;
 	}
 	if (p->signal) {
@@ -169,6 +171,35 @@ static bool explain(struct results_glue *rg, size_t i, char *why, size_t whylen)
 }
 
 /*
+ * A process that never started because a dependency failed is explained when that dependency
+ * is (a deploy step that waits for "phpunit" to succeed is not an infrastructure problem when
+ * PHPUnit's tests failed). Repeated until nothing changes, for chains of dependencies.
+ */
+static void explain_dependents(struct results_glue *rg)
+{
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (size_t i = 0; i < rg->spec->nprocs; i++) {
+			struct rg_proc *p = &rg->procs[i];
+			const struct spec_process *sp = &rg->spec->procs[i];
+
+			if (!p->failed || p->explained || p->started)
+				continue;
+			for (size_t d = 0; d < sp->ndeps; d++) {
+				size_t k = sp->deps[d].index;
+
+				if (k < rg->spec->nprocs && rg->procs[k].failed && rg->procs[k].explained) {
+					p->explained = changed = true;
+					snprintf(p->why, sizeof p->why, "it never started: it depends on \"%s\", whose tests "
+						 "or checks failed", rg->spec->procs[k].name);
+					break;
+				}
+			}
+		}
+	}
+}
+
+/*
  * stage/ended's "processes": one entry per process that failed for good, with whether its
  * reports explain that. Returns true when the stage's result came only from explained
  * processes (every failed process is explained and result is the status of one of them).
@@ -177,20 +208,30 @@ static bool explain_all(struct results_glue *rg, int result)
 {
 	json_t *list = json_array();
 	bool all = true, matched = false;
-	char why[300];
 
 	for (size_t i = 0; i < rg->spec->nprocs; i++) {
+		struct rg_proc *p = &rg->procs[i];
+
+		if (p->failed)
+			p->explained = explain(rg, i, p->why, sizeof p->why);
+	}
+	explain_dependents(rg);
+	for (size_t i = 0; i < rg->spec->nprocs; i++) {
 		const struct rg_proc *p = &rg->procs[i];
-		bool ok;
+		json_t *e;
 
 		if (!p->failed)
 			continue;
-		ok = explain(rg, i, why, sizeof why);
-		all = all && ok;
-		matched = matched || (ok && p->status == result);
-		if (list)
-			json_array_append_new(list, json_pack("{s:s, s:i, s:b, s:s}", "process", rg->spec->procs[i].name,
-							      "status", p->status, "explained", ok, "why", why));
+		all = all && p->explained;
+		matched = matched || (p->explained && p->started && p->status == result);
+		e = json_pack("{s:s, s:b, s:s}", "process", rg->spec->procs[i].name, "explained", p->explained,
+			      "why", p->why);
+		if (e && p->started)
+			json_object_set_new(e, "status", json_integer(p->status));
+		if (list && e)
+			json_array_append_new(list, e);
+		else
+			json_decref(e);
 	}
 	if (list && json_array_size(list) > 0)
 		stage_set_ended_member(rg->st, "processes", list);

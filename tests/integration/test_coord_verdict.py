@@ -109,6 +109,23 @@ def test_junit_failures_and_errors_are_test_failures(tmp):
     check("process phpunit FAILED" in r.out and "problem " not in r.out, r.out[-1500:])
 
 
+def test_dependent_of_failed_tests_is_no_extra_case(tmp):
+    """A job waiting for PHPUnit to succeed never starts when tests fail: that is the tests'
+    failure too, not an infrastructure case of its own."""
+    phpunit()
+    agent = agent_or_skip()
+    site = suite(tmp, passed=5, failed=1)
+    spec = write_spec(tmp, {"stage": "unit", "processes": [
+        {"name": "phpunit", "cwd": site, "command": ["phpunit", "--do-not-cache-result", "--log-junit", "out.xml",
+                                                     "tests"], "results": [{"format": "junit", "path": "out.xml"}]},
+        {"name": "deploy", "command": ["true"], "depends_on": [{"name": "phpunit", "condition": "succeeded"}]}]})
+    r = run(tmp, spec, agent=agent, timeout=120)
+    check(r.rc == 1, "exit %s\n%s" % (r.rc, r.out[-3000:]))
+    only_tools(r)
+    check(counts(r.junit) == own_junit(os.path.join(site, "out.xml")), counts(r.junit))
+    check("process deploy FAILED" in r.out, "deploy did not fail: %s" % r.out[-1500:])
+
+
 def test_teamcity_on_stdout_2000_tests_20_failures(tmp):
     """The issue's example: 2,000 TeamCity tests with 20 failures are 20 failures, with or
     without success_exit_codes."""
