@@ -18,6 +18,7 @@ struct rg_proc {
 	bool pending;  /* exited; final parse due unless a restart follows */
 	bool ended;    /* final parse done */
 	bool failed;   /* reported `failed`: ended for good with a status outside its success codes */
+	bool stopped;  /* its last run ended by the agent's stop (killed_by agent-stop/-deadline) */
 	int status;    /* its last exit status (128+n for signal n) */
 	int signal;    /* the signal of its last exit, else 0 */
 	bool explained;    /* explain_all(): its failure is accounted for by reports */
@@ -58,7 +59,12 @@ static void end_pending(struct results_glue *rg)
 			continue;
 		p->pending = false;
 		p->ended = true;
-		rs_watch_process_ended(rg->w, rg->spec->procs[i].name); /* errors go to the verdict */
+		/* Errors go to the verdict; a process we stopped is not asked for a report it had no
+		 * time to write (the reason the stage was stopping is reported on its own). */
+		if (p->stopped)
+			rs_watch_process_stopped(rg->w, rg->spec->procs[i].name);
+		else
+			rs_watch_process_ended(rg->w, rg->spec->procs[i].name);
 	}
 }
 
@@ -80,6 +86,7 @@ static void process_report(struct results_glue *rg, const struct sv_proc_report 
 	if (r->kind == SV_PROC_EXITED) {
 		p->status = r->status;
 		p->signal = r->signal > 0 ? r->signal : 0;
+		p->stopped = r->killed_by && strncmp(r->killed_by, "agent-", 6) == 0;
 	} else if (r->kind == SV_PROC_FAILED) {
 		p->failed = true;
 	}

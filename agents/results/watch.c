@@ -617,7 +617,19 @@ int rs_watch_stdout(struct rs_watch *w, const char *process, const char *data, s
 	return rc;
 }
 
+static int process_final(struct rs_watch *w, const char *process, bool stopped);
+
 int rs_watch_process_ended(struct rs_watch *w, const char *process)
+{
+	return process_final(w, process, false);
+}
+
+int rs_watch_process_stopped(struct rs_watch *w, const char *process)
+{
+	return process_final(w, process, true);
+}
+
+static int process_final(struct rs_watch *w, const char *process, bool stopped)
 {
 	int rc = 0;
 
@@ -643,7 +655,7 @@ int rs_watch_process_ended(struct rs_watch *w, const char *process)
 
 		if (n < 0)
 			rc = -1;
-		else if (n == 0) {
+		else if (n == 0 && !stopped) {
 			snprintf(msg, sizeof(msg), "%s: no %s report was written (process %s)", e->display, e->format,
 				 e->process);
 			record_error(w, e, msg);

@@ -78,6 +78,9 @@ int rs_watch_stdout(struct rs_watch *w, const char *process, const char *data, s
 /* The process ended: final parse of its files, finish its stdout parsers. 0, or -1
  * when one of its reports is missing or malformed (also recorded in the verdict). */
 int rs_watch_process_ended(struct rs_watch *w, const char *process);
+/* The same for a process the agent itself stopped (the stage was ending for another reason):
+ * what it wrote is parsed, but a report it never got to write is not an error. */
+int rs_watch_process_stopped(struct rs_watch *w, const char *process);
 /* Parses every registered file now (what an inotify event would do); for tests. */
 int rs_watch_scan(struct rs_watch *w);
 /* Handles pending inotify events now (normally done by the event loop). */

@@ -126,6 +126,25 @@ def test_dependent_of_failed_tests_is_no_extra_case(tmp):
     check("process deploy FAILED" in r.out, "deploy did not fail: %s" % r.out[-1500:])
 
 
+def test_job_stopped_by_failed_tests_is_no_extra_case(tmp):
+    """PHPUnit fails fast while a slower essential job runs beside it: the stage ends (an
+    essential job failed), the other job is stopped before it writes its report, and that
+    missing report is no case of its own: the tests decided."""
+    phpunit()
+    agent = agent_or_skip()
+    site = suite(tmp, passed=5, failed=1)
+    spec = write_spec(tmp, {"stage": "unit", "stop_timeout": 10, "processes": [
+        {"name": "phpunit", "cwd": site, "command": ["phpunit", "--do-not-cache-result", "--log-junit", "out.xml",
+                                                     "tests"], "results": [{"format": "junit", "path": "out.xml"}]},
+        {"name": "lint", "cwd": site, "command": ["sh", "-c", "sleep 300; echo '<checkstyle/>' > cs.xml"],
+         "results": [{"format": "checkstyle", "path": "cs.xml"}]}]})
+    r = run(tmp, spec, agent=agent, timeout=120)
+    check(r.rc == 1, "exit %s\n%s" % (r.rc, r.out[-3000:]))
+    only_tools(r)
+    check(counts(r.junit) == own_junit(os.path.join(site, "out.xml")), counts(r.junit))
+    check("process lint exited, status 143" in r.out, r.out[-1500:])
+
+
 def test_teamcity_on_stdout_2000_tests_20_failures(tmp):
     """The issue's example: 2,000 TeamCity tests with 20 failures are 20 failures, with or
     without success_exit_codes."""

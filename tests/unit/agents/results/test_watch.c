@@ -186,6 +186,31 @@ static void missing_report_is_an_error(void **state)
 	assert_non_null(strstr(v.error, "junit.xml: no junit report was written"));
 }
 
+/* A process the agent stopped (the stage was ending for another reason) is not asked for a
+ * report it never wrote; what it did write is still parsed, and a broken one is still an error. */
+static void stopped_process_missing_report_is_not_an_error(void **state)
+{
+	struct fixture *f = *state;
+	struct spec_result none = {.format = "junit", .path = "none.xml"};
+	struct spec_result some = {.format = "junit", .path = "some.xml"};
+	struct spec_result bad = {.format = "junit", .path = "bad.xml"};
+	struct rs_verdict v;
+
+	assert_int_equal(rs_watch_add(f->w, "lint", f->dir, &none, 1), 0);
+	assert_int_equal(rs_watch_add(f->w, "unit", f->dir, &some, 1), 0);
+	assert_int_equal(rs_watch_add(f->w, "broken", f->dir, &bad, 1), 0);
+	write_file(f, "some.xml", J1);
+	write_file(f, "bad.xml", "<testsuite name=\"S\">\n<testcase name=\"a\"");
+	assert_int_equal(rs_watch_process_stopped(f->w, "lint"), 0);
+	assert_int_equal(rs_watch_process_stopped(f->w, "unit"), 0);
+	assert_int_equal(rs_watch_verdict(f->w, &v), RS_OUTCOME_FAILED);
+	assert_int_equal(v.nerrors, 0);
+	assert_int_equal(v.passed + v.failed, 2);
+	assert_int_equal(rs_watch_process_stopped(f->w, "broken"), -1);
+	assert_int_equal(rs_watch_verdict(f->w, &v), RS_OUTCOME_ERROR);
+	assert_int_equal(v.nerrors, 1);
+}
+
 static void stale_report_is_ignored(void **state)
 {
 	struct fixture *f = *state;
@@ -362,6 +387,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(report_written_before_its_directory_was_watched, setup, teardown),
 		cmocka_unit_test_setup_teardown(glob_and_directory_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_report_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(stopped_process_missing_report_is_not_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(stale_report_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed_report_names_position, setup, teardown),
 		cmocka_unit_test_setup_teardown(stdout_teamcity_stream, setup, teardown),
