@@ -1,6 +1,8 @@
 /* report — see report.h. */
 #include "report.h"
 
+#include "protocol/protocol.h"
+
 #include <stdarg.h>
 #include <string.h>
 
@@ -230,9 +232,12 @@ json_t *report_json(const struct report *r, const struct stream *s, const char *
 	const struct stream_tally *t = &r->tally;
 	json_t *problems = json_array(), *o;
 
-	for (size_t i = 0; i < r->ninfra; i++)
-		json_array_append_new(problems, json_pack("{s:s,s:s}", "name", r->infra[i].name, "message",
-		                                          r->infra[i].message));
+	for (size_t i = 0; i < r->ninfra; i++) {
+		json_t *p = json_pack("{s:s,s:s}", "name", r->infra[i].name, "message", r->infra[i].message);
+		if (p && r->infra[i].detail[0])
+			json_object_set_new(p, "last_lines", pr_string_lossy(r->infra[i].detail, strlen(r->infra[i].detail)));
+		json_array_append_new(problems, p);
+	}
 	o = json_pack("{s:i,s:s,s:s,s:i,s:s,s:b,s:{s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:f,s:o}",
 	              "version", 1, "stage", r->stage, "result", r->result, "exit_code", r->exit_code,
 	              "stream", stream_id(s), "complete", r->complete,

@@ -203,6 +203,8 @@ def fatal_case(r):
     c = cases["process phpunit"]
     check(c["status"] == "failure" and "status 255" in c["message"], c)
     check("PHP Fatal error:  Allowed memory size" in c["text"] and "last output lines:" in c["text"], c["text"])
+    p = [p for p in r.summary()["problems"] if p["name"] == "process phpunit"][0]
+    check("PHP Fatal error:  Allowed memory size" in p["last_lines"], "summary %s" % p)
     return j, cases
 
 
