@@ -158,18 +158,16 @@ static bool explain(struct results_glue *rg, size_t i, char *why, size_t whylen)
 		return false;
 	}
 	if (pv.reports_bad) {
-		snprintf(why, whylen, "exit status %d, and %u of its reports missing or unreadable", p->status,
-			 pv.reports_bad);
+		snprintf(why, whylen, "%u of its reports missing or unreadable", pv.reports_bad);
 		return false;
 	}
 	if (pv.unfinished) {
-		snprintf(why, whylen, "exit status %d in the middle of a test (%lu tests never finished)", p->status,
-			 pv.unfinished);
+		snprintf(why, whylen, "it ended in the middle of a test (%lu tests never finished)", pv.unfinished);
 		return false;
 	}
 	if (pv.failed + pv.errors + pv.findings_failing == 0) {
-		snprintf(why, whylen, "exit status %d, but its reports hold no failure (%lu tests, %lu findings, none failing)",
-			 p->status, pv.tests, pv.findings);
+		snprintf(why, whylen, "its reports hold no failure to explain it (%lu tests, %lu findings, none failing)",
+			 pv.tests, pv.findings);
 		return false;
 	}
 	snprintf(why, whylen, "exit status %d, explained by its reports: %lu failed and %lu erroring tests, "
