@@ -17,6 +17,12 @@ struct rg_proc {
 	bool started;  /* started at least once */
 	bool pending;  /* exited; final parse due unless a restart follows */
 	bool ended;    /* final parse done */
+	bool failed;   /* reported `failed`: ended for good with a status outside its success codes */
+	bool stopped;  /* its last run ended by the agent's stop (killed_by agent-stop/-deadline) */
+	int status;    /* its last exit status (128+n for signal n) */
+	int signal;    /* the signal of its last exit, else 0 */
+	bool explained;    /* explain_all(): its failure is accounted for by reports */
+	char why[300];     /* explain_all(): why it is, or is not */
 };
 
 struct results_glue {
@@ -53,7 +59,12 @@ static void end_pending(struct results_glue *rg)
 			continue;
 		p->pending = false;
 		p->ended = true;
-		rs_watch_process_ended(rg->w, rg->spec->procs[i].name); /* errors go to the verdict */
+		/* Errors go to the verdict; a process we stopped is not asked for a report it had no
+		 * time to write (the reason the stage was stopping is reported on its own). */
+		if (p->stopped)
+			rs_watch_process_stopped(rg->w, rg->spec->procs[i].name);
+		else
+			rs_watch_process_ended(rg->w, rg->spec->procs[i].name);
 	}
 }
 
@@ -71,6 +82,14 @@ static void process_report(struct results_glue *rg, const struct sv_proc_report 
 	if (r->index >= rg->spec->nprocs)
 		return;
 	p = &rg->procs[r->index];
+	/* Every process: its failure is explained or not at the end (explain()). */
+	if (r->kind == SV_PROC_EXITED) {
+		p->status = r->status;
+		p->signal = r->signal > 0 ? r->signal : 0;
+		p->stopped = r->killed_by && strncmp(r->killed_by, "agent-", 6) == 0;
+	} else if (r->kind == SV_PROC_FAILED) {
+		p->failed = true;
+	}
 	if (!p->has_results || p->ended)
 		return;
 	switch (r->kind) {
@@ -116,6 +135,116 @@ static void say(struct results_glue *rg, const char *line)
 	sv_output_line(stage_supervisor(rg->st), 2, line, strlen(line));
 }
 
+/*
+ * Whether process i's failure is explained by its own reports: it ended for good with a
+ * status (not a signal), every report of it was read, and they hold at least one failed or
+ * errored test or a finding that reached fail_on. why gets the reason either way.
+ */
+static bool explain(struct results_glue *rg, size_t i, char *why, size_t whylen)
+{
+	const struct rg_proc *p = &rg->procs[i];
+	struct rs_process_verdict pv;
+
+	if (!p->started) {
+		snprintf(why, whylen, "it never started");
+		return false;
+	}
+	if (!p->has_results || rs_watch_process_verdict(rg->w, rg->spec->procs[i].name, &pv) < 0) {
+		snprintf(why, whylen, "it has no results to explain its exit");
+		return false;
+	}
+	if (p->signal) {
+		snprintf(why, whylen, "it was killed by signal %d", p->signal);
+		return false;
+	}
+	if (pv.reports_bad) {
+		snprintf(why, whylen, "%u of its reports missing or unreadable", pv.reports_bad);
+		return false;
+	}
+	if (pv.unfinished) {
+		snprintf(why, whylen, "it ended in the middle of a test (%lu tests never finished)", pv.unfinished);
+		return false;
+	}
+	if (pv.failed + pv.errors + pv.findings_failing == 0) {
+		snprintf(why, whylen, "its reports hold no failure to explain it (%lu tests, %lu findings, none failing)",
+			 pv.tests, pv.findings);
+		return false;
+	}
+	snprintf(why, whylen, "exit status %d, explained by its reports: %lu failed and %lu erroring tests, "
+		 "%lu findings at fail_on", p->status, pv.failed, pv.errors, pv.findings_failing);
+	return true;
+}
+
+/*
+ * A process that never started because a dependency failed is explained when that dependency
+ * is (a deploy step that waits for "phpunit" to succeed is not an infrastructure problem when
+ * PHPUnit's tests failed). Repeated until nothing changes, for chains of dependencies.
+ */
+static void explain_dependents(struct results_glue *rg)
+{
+	for (bool changed = true; changed;) {
+		changed = false;
+		for (size_t i = 0; i < rg->spec->nprocs; i++) {
+			struct rg_proc *p = &rg->procs[i];
+			const struct spec_process *sp = &rg->spec->procs[i];
+
+			if (!p->failed || p->explained || p->started)
+				continue;
+			for (size_t d = 0; d < sp->ndeps; d++) {
+				size_t k = sp->deps[d].index;
+
+				if (k < rg->spec->nprocs && rg->procs[k].failed && rg->procs[k].explained) {
+					p->explained = changed = true;
+					snprintf(p->why, sizeof p->why, "it never started: it depends on \"%s\", whose tests "
+						 "or checks failed", rg->spec->procs[k].name);
+					break;
+				}
+			}
+		}
+	}
+}
+
+/*
+ * stage/ended's "processes": one entry per process that failed for good, with whether its
+ * reports explain that. Returns true when the stage's result came only from explained
+ * processes (every failed process is explained and result is the status of one of them).
+ */
+static bool explain_all(struct results_glue *rg, int result)
+{
+	json_t *list = json_array();
+	bool all = true, matched = false;
+
+	for (size_t i = 0; i < rg->spec->nprocs; i++) {
+		struct rg_proc *p = &rg->procs[i];
+
+		if (p->failed)
+			p->explained = explain(rg, i, p->why, sizeof p->why);
+	}
+	explain_dependents(rg);
+	for (size_t i = 0; i < rg->spec->nprocs; i++) {
+		const struct rg_proc *p = &rg->procs[i];
+		json_t *e;
+
+		if (!p->failed)
+			continue;
+		all = all && p->explained;
+		matched = matched || (p->explained && p->started && p->status == result);
+		e = json_pack("{s:s, s:b, s:s}", "process", rg->spec->procs[i].name, "explained", p->explained,
+			      "why", p->why);
+		if (e && p->started)
+			json_object_set_new(e, "status", json_integer(p->status));
+		if (list && e)
+			json_array_append_new(list, e);
+		else
+			json_decref(e);
+	}
+	if (list && json_array_size(list) > 0)
+		stage_set_ended_member(rg->st, "processes", list);
+	else
+		json_decref(list);
+	return all && matched;
+}
+
 static void results_glue_on_done(void *arg, int result)
 {
 	struct results_glue *rg = arg;
@@ -144,6 +273,15 @@ static void results_glue_on_done(void *arg, int result)
 		say(rg, line);
 	}
 	stage_set_ended_member(rg->st, "results", verdict_json(o, &v));
+	/* A job that exits non-zero because its tests failed (PHPUnit exits 1 or 2 then) is a
+	 * test failure: its code becomes the results' verdict below. Any other failure's code
+	 * passes through. */
+	if (explain_all(rg, result) && result != 0) {
+		snprintf(line, sizeof line, "stagevisor-agent: the stage's exit %d is explained by failed tests or "
+			 "findings in the reports", result);
+		say(rg, line);
+		result = 0;
+	}
 	if (result != 0)
 		return; /* a process failed: its code passes through */
 	if (o == RS_OUTCOME_ERROR)

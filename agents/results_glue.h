@@ -6,13 +6,19 @@
  * fallback lines and go to the uplink), and at the end turns the watcher's verdict into the
  * stage's result (the agent's exit code):
  *
- *   processes' result != 0            -> unchanged (a child's code passes through)
+ *   processes' result != 0, not explained -> unchanged (a child's code passes through)
  *   a report missing or malformed     -> RESULTS_GLUE_EXIT_ERROR (3), message on stderr
  *   a failed/erroring test, or a finding at or above its entry's fail_on -> 1
  *   otherwise                         -> 0
  *
- * stage/ended carries "results": {"outcome": "passed"|"failed"|"error", counts, "error": text}
- * so that a reader need not guess from the code. It owns the watcher; it borrows the stage, the
+ * A process that failed for good is explained when its own reports account for it (it ended
+ * with a status, not a signal; all its reports were read; no test left unfinished; at least
+ * one failed/erroring test or finding at fail_on). When every failed process is explained and
+ * the result is one of their statuses, the result is judged as if they had succeeded (PHPUnit
+ * exiting 2 over failed tests gives 1). stage/ended carries "results": {"outcome":
+ * "passed"|"failed"|"error", counts, "error": text} and "processes": [{"process", "status",
+ * "explained", "why"}] for every failed process, so that a reader need not guess from the code
+ * (the coordinator writes an infrastructure case only for what is not explained). It owns the watcher; it borrows the stage, the
  * spec and the events sink (all must outlive it).
  */
 #ifndef SV_AGENT_RESULTS_GLUE_H

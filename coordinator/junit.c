@@ -293,8 +293,9 @@ int junit_write(FILE *out, const struct stream *s, const struct report *r)
 		json_decref(ev);
 		ev = NULL;
 	}
-	infra.tests = 1 + r->ninfra;
-	infra.failures = r->ninfra + (r->exit_code != REPORT_PASSED && r->ninfra == 0);
+	/* The tools' cases only; a `stagevisor` suite exists only for a problem to report. */
+	infra.tests = r->ninfra;
+	infra.failures = r->ninfra;
 	infra.time = r->elapsed_s;
 	for (size_t i = 0; i < suites.n; i++) {
 		tests += suites.g[i].tests;
@@ -329,19 +330,8 @@ int junit_write(FILE *out, const struct stream *s, const struct report *r)
 		}
 		fputs("  </testsuite>\n", out);
 	}
-	junit_suite_open(out, &infra);
-	fputs("    <testcase", out);
-	junit_attr(out, "name", r->stage);
-	fprintf(out, " classname=\"stagevisor.stage\" time=\"%.3f\"", r->elapsed_s);
-	if (r->exit_code != REPORT_PASSED && r->ninfra == 0) {
-		char msg[160];
-		snprintf(msg, sizeof msg, "the stage %s (agent exit %d)", r->result, r->agent_result);
-		fputs(">\n      <failure", out);
-		junit_attr(out, "message", msg);
-		fputs(" type=\"stage\"/>\n    </testcase>\n", out);
-	} else {
-		fputs("/>\n", out);
-	}
+	if (r->ninfra > 0)
+		junit_suite_open(out, &infra);
 	for (size_t i = 0; i < r->ninfra; i++) {
 		fputs("    <testcase", out);
 		junit_attr(out, "name", r->infra[i].name);
@@ -349,9 +339,15 @@ int junit_write(FILE *out, const struct stream *s, const struct report *r)
 		junit_attr(out, "message", r->infra[i].message);
 		fputs(" type=\"infrastructure\">", out);
 		junit_escape(out, r->infra[i].message);
+		if (r->infra[i].detail[0]) {
+			fputs("&#10;&#10;last output lines:&#10;", out);
+			junit_escape(out, r->infra[i].detail);
+		}
 		fputs("</failure>\n    </testcase>\n", out);
 	}
-	fputs("  </testsuite>\n</testsuites>\n", out);
+	if (r->ninfra > 0)
+		fputs("  </testsuite>\n", out);
+	fputs("</testsuites>\n", out);
 	rc = ferror(out) ? -1 : 0;
 done:
 	json_decref(ev);

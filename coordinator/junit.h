@@ -5,9 +5,10 @@
  * `suite`), one per analysis tool (findings as test cases named by their fingerprint: a
  * finding that fails the stage — its event's "fails" member, set by the agent from its results
  * entry's fail_on; without it, severity error and warning — is a <failure>, any other passes
- * with the message in <system-out>), and a
- * "stagevisor" suite with the stage itself and one failing case per infrastructure problem
- * (report.h). Text and attributes are escaped, and characters XML 1.0 forbids are dropped.
+ * with the message in <system-out>), and, only when there is one to report, a "stagevisor"
+ * suite with one failing case per infrastructure problem (report.h; a failed process's last
+ * output lines in the failure's text). There is no case for the stage itself: the counts are
+ * the tools' own, so a red build's numbers in Jenkins match the tool's report. Text and attributes are escaped, and characters XML 1.0 forbids are dropped.
  * It does not read XML (expat does that elsewhere) or decide verdicts.
  */
 #ifndef SV_COORD_JUNIT_H

@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "local.h"
+#include "speccheck.h"
 #include "specfile.h"
 #include "state.h"
 
@@ -357,6 +358,10 @@ static int pg_up(const struct pg_options *o)
 		fprintf(stderr, "stagevisor playground up: --spec FILE and --name BRANCH are required\n");
 		return 2;
 	}
+	/* The spec is checked by the agent before anything starts (speccheck.h). */
+	if (speccheck_file(o->agent ? o->agent : local_default_agent(agentbuf, sizeof agentbuf), o->spec,
+	                   "stagevisor playground up") != 0)
+		return 2;
 	u.spec = specfile_load(o->spec, err, sizeof err);
 	if (!u.spec) {
 		fprintf(stderr, "stagevisor playground up: --spec %s\n", err);

@@ -3,9 +3,11 @@
  * output and the machine-readable JSON file.
  *
  * report_judge() is pure: it looks at what the stream holds and how the agent ended and
- * lists the infrastructure problems (agent crashed, stream incomplete, a process failed for
- * good), then picks the exit code (README.md, "Exit codes"). The JUnit writer (junit.h) reads
- * the same struct so the console, the JSON file and the XML always agree.
+ * lists the infrastructure problems (agent crashed, stream incomplete, a process that failed
+ * without its own reports explaining it, a report missing or unreadable), then picks the exit
+ * code (README.md, "Exit codes"). Failed tests and findings are never problems: they are the
+ * tools' own test cases. The JUnit writer (junit.h) reads the same struct so the console, the
+ * JSON file and the XML always agree.
  * It does not talk to the agent or decide anything the stream does not show.
  */
 #ifndef SV_COORD_REPORT_H
@@ -37,9 +39,13 @@ struct report_agent {
 
 #define REPORT_MAX_INFRA 32
 
+#define REPORT_DETAIL_MAX 2048
+
 struct report_problem {
-	char name[128];    /* test case name: "agent", "stream", "process web", "timeout" */
+	char name[128];    /* test case name: "agent", "stream", "process web", "report", "timeout" */
 	char message[512];
+	char detail[REPORT_DETAIL_MAX]; /* the process's last output lines, "" if none */
+	bool ours;         /* an infrastructure error (exit 3); else the stage's own (exit 1) */
 };
 
 struct report {

@@ -24,6 +24,7 @@
 #include "junit.h"
 #include "local.h"
 #include "report.h"
+#include "speccheck.h"
 #include "specfile.h"
 #include "state.h"
 #include "stream.h"
@@ -70,8 +71,11 @@ void run_usage(void)
 	       "shows live progress, writes reports and exits with the stage's verdict.\n"
 	       "\n"
 	       "  --backend local     where the stage runs (only `local` exists so far)\n"
-	       "  --spec FILE         the stage spec (JSON), passed to the agent inline\n"
-	       "  --junit FILE        write JUnit XML (tests, findings per tool, infrastructure)\n"
+	       "  --spec FILE         the stage spec (JSON), passed to the agent inline; checked\n"
+	       "                      first with `stagevisor-agent --check` (a bad spec: exit 2,\n"
+	       "                      nothing started)\n"
+	       "  --junit FILE        write JUnit XML: the tools' tests and findings, and a\n"
+	       "                      `stagevisor` suite only for infrastructure problems\n"
 	       "  --json FILE         write a machine-readable summary\n"
 	       "  --listen ADDR:PORT  where the ingest server listens (default 127.0.0.1:0, any port)\n"
 	       "  --advertise URL     the URL agents are given (default https://ADDR:PORT of --listen)\n"
@@ -85,9 +89,10 @@ void run_usage(void)
 	       "                      ingest server bounds (defaults 4096, 30 s, 1 MiB)\n"
 	       "  --no-pidns          do not try a new PID namespace\n"
 	       "\n"
-	       "Exit codes: 0 passed, 1 tests or checks failed, 2 usage error, 3 infrastructure\n"
-	       "error (agent crashed or could not start, stream incomplete), 128+n interrupted by\n"
-	       "signal n (reports are still written).\n");
+	       "Exit codes: 0 passed, 1 tests or checks failed (a job that exited non-zero\n"
+	       "because its tests failed included), 2 usage error (a bad spec included), 3\n"
+	       "infrastructure error (agent crashed or could not start, stream incomplete), 128+n\n"
+	       "interrupted by signal n (reports are still written).\n");
 }
 
 static long long run_elapsed(const struct run *r)
@@ -376,6 +381,10 @@ static int run_setup(struct run *r)
 	int fd = -1, rc = REPORT_INFRA;
 	unsigned char random[PR_TOKEN_RANDOM];
 
+	/* The spec first, by the agent itself: a bad spec starts nothing and writes no state. */
+	ls.agent = r->opt.agent ? r->opt.agent : local_default_agent(agentbuf, sizeof agentbuf);
+	if (speccheck_file(ls.agent, r->opt.spec, "stagevisor run") != 0)
+		return REPORT_USAGE;
 	r->spec = specfile_load(r->opt.spec, err, sizeof err);
 	if (!r->spec) {
 		fprintf(stderr, "stagevisor run: --spec %s\n", err);
@@ -478,7 +487,6 @@ static int run_setup(struct run *r)
 	env[3] = e_stream;
 	env[4] = e_spec;
 	env[5] = NULL;
-	ls.agent = r->opt.agent ? r->opt.agent : local_default_agent(agentbuf, sizeof agentbuf);
 	ls.env = env;
 	ls.stdout_fd = -1;
 	ls.detach = false;

@@ -1,6 +1,7 @@
 /* specfile — see specfile.h. */
 #include "specfile.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,19 @@ struct specfile *specfile_load(const char *path, char *err, size_t errlen)
 	struct specfile *sf = calloc(1, sizeof *sf);
 	json_error_t jerr;
 	json_t *doc = NULL, *procs, *p;
+	FILE *f;
 	const char *mode;
 	size_t i;
 
 	if (!sf)
 		return NULL;
-	doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	doc = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+	fclose(f);
 	if (!doc) {
 		snprintf(err, errlen, "%s: line %d, column %d: %s", path, jerr.line, jerr.column, jerr.text);
 		goto fail;

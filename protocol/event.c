@@ -380,6 +380,34 @@ static bool is(const char *a, const char *b)
 
 /* ---- the types ------------------------------------------------------------------------- */
 
+/* stage/ended's optional "processes": [{"process", "status", "explained", "why"}, ...]. */
+static int check_stage_processes(const json_t *ev, struct pr_error *err)
+{
+	const json_t *list = json_object_get(ev, "processes"), *p;
+	char name[48];
+	size_t i;
+
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list))
+		return pr_err(err, 400, "processes: must be an array of objects");
+	json_array_foreach (list, i, p) {
+		struct pr_error sub = {0};
+
+		if (!json_is_object(p))
+			return pr_err(err, 400, "processes[%zu]: must be an object", i);
+		if (need_string(p, "process", true, NULL, &sub) || need_integer(p, "status", false, 0, &sub) ||
+		    need_string(p, "why", false, NULL, &sub) || need_bool(p, "explained", &sub) ||
+		    !json_is_boolean(json_object_get(p, "explained"))) {
+			snprintf(name, sizeof name, "processes[%zu]", i);
+			return pr_err(err, 400, "%s.%s", name,
+				      json_is_boolean(json_object_get(p, "explained")) ? sub.text
+						: "explained: missing (true or false)");
+		}
+	}
+	return 0;
+}
+
 static int check_stage(const json_t *ev, struct pr_error *err)
 {
 	static const char *const events[] = {"started", "stopping", "ended", NULL};
@@ -393,7 +421,7 @@ static int check_stage(const json_t *ev, struct pr_error *err)
 	if (need_string(ev, "reason", is(e, "stopping"), NULL, err) ||
 	    need_integer(ev, "result", is(e, "ended"), INT_MIN, err))
 		return -1;
-	return 0;
+	return check_stage_processes(ev, err);
 }
 
 static int check_process(const json_t *ev, struct pr_error *err)
@@ -453,7 +481,8 @@ static int check_test(const json_t *ev, struct pr_error *err)
 
 	if (need_string(ev, "name", true, NULL, err) ||
 	    need_string(ev, "status", true, statuses, err) ||
-	    need_integer(ev, "line", false, 0, err) || need_number(ev, "time", false, true, err))
+	    need_integer(ev, "line", false, 0, err) || need_number(ev, "time", false, true, err) ||
+	    need_bool(ev, "unfinished", err))
 		return -1;
 	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
 		if (need_string(ev, texts[i], false, NULL, err))

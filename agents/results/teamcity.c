@@ -27,6 +27,7 @@ struct tc_test {
 	unsigned long order;
 	char *flow, *name, *suite, *class, *file;
 	const char *status;
+	bool unfinished; /* the runner ended inside it (tc_finish): marked "unfinished" */
 	json_t *message, *details;
 };
 
@@ -220,6 +221,8 @@ static int emit_test(struct rs_parser *p, struct tc_test *e, double time)
 		rc |= json_object_set_new_nocheck(ev, "details", e->details);
 		e->details = NULL;
 	}
+	if (e->unfinished)
+		rc |= json_object_set_new_nocheck(ev, "unfinished", json_true());
 	test_clear(e);
 	if (rc != 0) {
 		json_decref(ev);
@@ -428,6 +431,7 @@ static int tc_finish(struct rs_parser *p)
 		if (!oldest)
 			break;
 		oldest->status = "error";
+		oldest->unfinished = true;
 		if (!oldest->message)
 			oldest->message = json_string_nocheck("the test did not finish (no testFinished message)");
 		if (emit_test(p, oldest, 0) < 0)

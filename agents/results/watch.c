@@ -34,6 +34,7 @@ struct entry {
 	struct stream_run *stream_ctx; /* its emit context */
 	bool ended;
 	time_t registered;
+	struct rs_process_verdict pv; /* what this entry's reports held (rs_watch_process_verdict) */
 };
 
 struct dirwatch {
@@ -69,8 +70,9 @@ const char *rs_outcome_name(enum rs_outcome o)
 	return o == RS_OUTCOME_PASSED ? "passed" : o == RS_OUTCOME_FAILED ? "failed" : "error";
 }
 
-static void record_error(struct rs_watch *w, const char *text)
+static void record_error(struct rs_watch *w, struct entry *e, const char *text)
 {
+	e->pv.reports_bad++;
 	if (w->v.nerrors++ == 0)
 		snprintf(w->v.error, sizeof(w->v.error), "%s", text);
 }
@@ -131,6 +133,10 @@ static void count(struct rs_watch *w, struct entry *e, json_t *ev)
 	if (strcmp(type, "test") == 0) {
 		const char *st = sget(ev, "status");
 
+		e->pv.tests++;
+		e->pv.failed += strcmp(st, "failed") == 0;
+		e->pv.errors += strcmp(st, "error") == 0;
+		e->pv.unfinished += json_is_true(json_object_get(ev, "unfinished"));
 		if (strcmp(st, "passed") == 0)
 			w->v.passed++;
 		else if (strcmp(st, "failed") == 0)
@@ -150,8 +156,11 @@ static void count(struct rs_watch *w, struct entry *e, json_t *ev)
 			w->v.findings_warning++;
 		else
 			w->v.findings_info++;
-		if (r <= limit)
+		e->pv.findings++;
+		if (r <= limit) {
 			w->v.findings_failing++;
+			e->pv.findings_failing++;
+		}
 		/* The coordinator cannot know the entry's fail_on: say per finding whether it fails
 		 * the stage (protocol/PROTOCOL.md, `finding`), so its JUnit shows what decided. */
 		json_object_set_new(ev, "fails", json_boolean(r <= limit));
@@ -237,7 +246,7 @@ static int parse_file(struct rs_watch *w, struct entry *e, const char *path, boo
 	goto fail;
 bad:
 	if (final)
-		record_error(w, rs_error_format(&err, msg, sizeof(msg)));
+		record_error(w, e, rs_error_format(&err, msg, sizeof(msg)));
 fail:
 	if (fd >= 0)
 		close(fd);
@@ -600,7 +609,7 @@ int rs_watch_stdout(struct rs_watch *w, const char *process, const char *data, s
 		if (!e->stream && stream_open(w, e) < 0)
 			return -1;
 		if (rs_parser_feed(e->stream, data, len, &err) < 0) {
-			record_error(w, rs_error_format(&err, msg, sizeof(msg)));
+			record_error(w, e, rs_error_format(&err, msg, sizeof(msg)));
 			e->ended = true; /* the error is recorded once */
 			rc = -1;
 		}
@@ -608,7 +617,19 @@ int rs_watch_stdout(struct rs_watch *w, const char *process, const char *data, s
 	return rc;
 }
 
+static int process_final(struct rs_watch *w, const char *process, bool stopped);
+
 int rs_watch_process_ended(struct rs_watch *w, const char *process)
+{
+	return process_final(w, process, false);
+}
+
+int rs_watch_process_stopped(struct rs_watch *w, const char *process)
+{
+	return process_final(w, process, true);
+}
+
+static int process_final(struct rs_watch *w, const char *process, bool stopped)
 {
 	int rc = 0;
 
@@ -625,7 +646,7 @@ int rs_watch_process_ended(struct rs_watch *w, const char *process)
 			if (!e->stream && stream_open(w, e) < 0)
 				return -1;
 			if (rs_parser_finish(e->stream, &err) < 0) {
-				record_error(w, rs_error_format(&err, msg, sizeof(msg)));
+				record_error(w, e, rs_error_format(&err, msg, sizeof(msg)));
 				rc = -1;
 			}
 			continue;
@@ -634,10 +655,10 @@ int rs_watch_process_ended(struct rs_watch *w, const char *process)
 
 		if (n < 0)
 			rc = -1;
-		else if (n == 0) {
+		else if (n == 0 && !stopped) {
 			snprintf(msg, sizeof(msg), "%s: no %s report was written (process %s)", e->display, e->format,
 				 e->process);
-			record_error(w, msg);
+			record_error(w, e, msg);
 			rc = -1;
 		}
 	}
@@ -666,4 +687,26 @@ enum rs_outcome rs_watch_verdict(const struct rs_watch *w, struct rs_verdict *ou
 	if (w->v.failed > 0 || w->v.errors > 0 || w->v.findings_failing > 0)
 		return RS_OUTCOME_FAILED;
 	return RS_OUTCOME_PASSED;
+}
+
+int rs_watch_process_verdict(const struct rs_watch *w, const char *process, struct rs_process_verdict *out)
+{
+	bool found = false;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < w->nentries; i++) {
+		const struct entry *e = &w->entries[i];
+
+		if (strcmp(e->process, process) != 0)
+			continue;
+		found = true;
+		out->tests += e->pv.tests;
+		out->failed += e->pv.failed;
+		out->errors += e->pv.errors;
+		out->unfinished += e->pv.unfinished;
+		out->findings += e->pv.findings;
+		out->findings_failing += e->pv.findings_failing;
+		out->reports_bad += e->pv.reports_bad;
+	}
+	return found ? 0 : -1;
 }

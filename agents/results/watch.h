@@ -55,6 +55,15 @@ struct rs_verdict {
 	char error[1200];      /* the first of them: "file:line:column: text" */
 };
 
+/* What the reports of one process held: whether they explain its failing exit (a failed or
+ * errored test, or a finding that reached its entry's fail_on). */
+struct rs_process_verdict {
+	unsigned long tests, failed, errors;      /* test events; failed/errors by status */
+	unsigned long unfinished;                 /* errors for tests the runner died in ("unfinished") */
+	unsigned long findings, findings_failing; /* findings; those at or above fail_on */
+	unsigned reports_bad;                     /* its reports that were missing or malformed */
+};
+
 /* base may be NULL: no inotify (results are parsed at process end only). */
 struct rs_watch *rs_watch_new(struct event_base *base, rs_emit_fn emit, void *arg, const struct rs_limits *lim);
 void rs_watch_free(struct rs_watch *w);
@@ -69,6 +78,9 @@ int rs_watch_stdout(struct rs_watch *w, const char *process, const char *data, s
 /* The process ended: final parse of its files, finish its stdout parsers. 0, or -1
  * when one of its reports is missing or malformed (also recorded in the verdict). */
 int rs_watch_process_ended(struct rs_watch *w, const char *process);
+/* The same for a process the agent itself stopped (the stage was ending for another reason):
+ * what it wrote is parsed, but a report it never got to write is not an error. */
+int rs_watch_process_stopped(struct rs_watch *w, const char *process);
 /* Parses every registered file now (what an inotify event would do); for tests. */
 int rs_watch_scan(struct rs_watch *w);
 /* Handles pending inotify events now (normally done by the event loop). */
@@ -78,5 +90,7 @@ int rs_watch_poll(struct rs_watch *w);
  * if a test failed or errored or a finding reached fail_on, else PASSED. */
 enum rs_outcome rs_watch_verdict(const struct rs_watch *w, struct rs_verdict *out);
 const char *rs_outcome_name(enum rs_outcome o);
+/* The counts of one process's reports so far. 0, or -1 when it has no results registered. */
+int rs_watch_process_verdict(const struct rs_watch *w, const char *process, struct rs_process_verdict *out);
 
 #endif

@@ -26,6 +26,14 @@ import time
 import urllib.parse
 
 PLAN = json.loads(os.environ.get("FAKE_AGENT_PLAN", "{}"))
+if "--check" in sys.argv[1:]:
+    # `stagevisor run` validates the spec with the agent's --check before it starts anything;
+    # the fake accepts every spec unless the plan says "reject".
+    if PLAN.get("reject"):
+        print("stagevisor-agent: %s" % PLAN["reject"], file=sys.stderr)
+        sys.exit(125)
+    print("ok")
+    sys.exit(0)
 URL = os.environ.get("STAGEVISOR_URL")
 TOKEN = os.environ.get("STAGEVISOR_TOKEN")
 PIN = os.environ.get("STAGEVISOR_PIN")

@@ -136,16 +136,27 @@ class AgentResults(unittest.TestCase):
         self.assertEqual(ended["results"]["tests"], {"passed": 4, "failed": 1, "error": 1, "skipped": 1})
 
     def test_all_passed_exits_0_and_child_code_passes_through(self):
+        """A job's failing exit explained by failed tests in its own report is a test failure
+        (1); one that every reported test contradicts passes its code through, and stage/ended
+        says which (its `processes` member)."""
         self.write("ok.xml", surefire("Ok", [("x", "passed")]))
         self.write("bad.xml", surefire("Bad", [("y", "failed")]))
-        for src, code, want in (("ok.xml", 0, 0), ("bad.xml", 0, 1), ("bad.xml", 5, 5), ("ok.xml", 7, 7)):
+        for src, code, want, explained in (("ok.xml", 0, 0, None), ("bad.xml", 0, 1, None), ("bad.xml", 5, 1, True),
+                                           ("ok.xml", 7, 7, False)):
             shutil.rmtree(os.path.join(self.tmp, "r"), ignore_errors=True)
             spec = {"processes": [{"name": "j", "cwd": self.tmp,
                                    "command": sh("mkdir -p r && cp %s r/j.xml && exit %d" % (src, code)),
                                    "results": [{"format": "junit", "path": "r/j.xml"}]}]}
             rc, out, err = svtest.run_agent(spec, timeout=svtest.slack(30))
             self.assertEqual(rc, want, "%s exit %d: %s" % (src, code, err))
-            self.assertEqual(len(self.results_of(svtest.parse_events(out.splitlines()))), 1)
+            events = svtest.parse_events(out.splitlines())
+            self.assertEqual(len(self.results_of(events)), 1)
+            ended = [e for e in events if e.get("type") == "stage" and e["event"] == "ended"][0]
+            if explained is None:
+                self.assertNotIn("processes", ended)
+            else:
+                self.assertEqual([(p["process"], p["status"], p["explained"]) for p in ended["processes"]],
+                                 [("j", code, explained)], ended)
 
     def test_findings_fail_on(self):
         """Checkstyle warnings: fail_on warning fails the stage (1), fail_on error does not (0)."""

@@ -3,7 +3,7 @@
 A job printing TeamCity test results and log lines, and a job writing a JUnit report file; the
 JUnit file the coordinator writes parses and has the expected cases; the stream is complete with
 every log line delivered over HTTPS; the console shows the failed test; exit codes follow the
-stage (0 passed, 1 failed, 3 when the agent rejects its spec).
+stage (0 passed, 1 failed, 2 when the agent's --check rejects the spec).
 """
 import json
 import os
@@ -57,12 +57,14 @@ def test_junit_report_file(tmp):
 
 
 def test_agent_rejects_spec(tmp):
+    """A spec the agent rejects is the user's error, found by `--check` before anything starts
+    (test_coord_speccheck.py has the rest): exit 2, no JUnit, no state."""
     agent = agent_or_skip()
     spec = write_spec(tmp, {"stage": "bad", "processes": [{"name": "x", "command": []}]})
     r = run(tmp, spec, agent=agent, timeout=60)
-    check(r.rc == 3, "exit %s\n%s" % (r.rc, r.out))
-    cases = {c["name"]: c for c in read_junit(r.junit)["suites"]["stagevisor"]}
-    check("125" in cases["agent"]["message"], cases)
+    check(r.rc == 2, "exit %s\n%s%s" % (r.rc, r.out, r.err))
+    check("processes[0].command" in r.err, r.err)
+    check(not os.path.exists(r.junit) and not os.path.exists(os.path.join(tmp, "state")), "something was written")
 
 
 def test_runs_in_own_pid_namespace_when_root(tmp):

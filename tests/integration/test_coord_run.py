@@ -38,8 +38,8 @@ def test_passing_stage(tmp):
     check(xmllint_ok(r.junit), "xmllint rejects the JUnit file")
     tests = [c for c in all_cases(j) if c["classname"].startswith("Suite")]
     check(len(tests) == 30 and all(c["status"] == "passed" for c in tests), "tests %s" % tests[:3])
-    stage = j["suites"]["stagevisor"]
-    check([c["status"] for c in stage] == ["passed"], "stagevisor suite %s" % stage)
+    check("stagevisor" not in j["suites"], "a stagevisor suite without a problem: %s" % j["suites"].get("stagevisor"))
+    check(len(all_cases(j)) == 30, "only the tools' cases: %d" % len(all_cases(j)))
     s = r.summary()
     check(s["result"] == "passed" and s["exit_code"] == 0 and s["complete"] and s["tests"]["passed"] == 30,
           "summary %s" % s)

@@ -88,7 +88,8 @@ static void groups_tests_findings_and_infra(void **state)
 	doc = document(s, &r);
 	assert_non_null(strstr(doc, "<testsuites name=\"unit\""));
 	assert_int_equal(count(doc, "<testsuite "), 4); /* S, phpcs, phpmd, stagevisor */
-	assert_int_equal(count(doc, "<testcase "), 6);  /* 2 tests, 2 findings, stage, stream */
+	assert_int_equal(count(doc, "<testcase "), 5);  /* 2 tests, 2 findings, stream */
+	assert_null(strstr(doc, "stagevisor.stage"));
 	assert_non_null(strstr(doc, "name=\"fp1\" classname=\"phpcs.R\""));
 	assert_non_null(strstr(doc, "message=\"m &lt;x&gt;\""));
 	assert_non_null(strstr(doc, "<system-out>info R2 at a.php:4: note</system-out>"));
@@ -148,6 +149,61 @@ static void findings_fail_only_when_marked(void **state)
 	stream_free(s);
 }
 
+static void put(struct stream *s, json_t *ev)
+{
+	char err[200];
+	assert_int_equal(stream_add(s, ev, STREAM_FROM_HTTPS, err, sizeof err), 1);
+	json_decref(ev);
+}
+
+/* A failing stage whose only problem is its failed tests: the document's counts are the
+ * tool's own, with no case for the stage and no stagevisor suite. An unexplained failed
+ * process adds exactly one case, with its last output lines. */
+static void counts_are_the_tools_own(void **state)
+{
+	for (int explained = 1; explained >= 0; explained--) {
+		struct stream *s = stream_new("st", NULL, 0);
+		struct report r;
+		struct report_agent a = {.started = true, .exited = true, .exit_code = explained ? 1 : 2};
+		char ended[600], *doc;
+		(void)state;
+		put(s, evfix_test("st", 1, "t1", "passed"));
+		put(s, evfix_test("st", 2, "t2", "failed"));
+		put(s, evfix_test("st", 3, "t3", "error"));
+		put(s, evfix_test("st", 4, "t4", "skipped"));
+		put(s, evfix("st", 5, "{\"type\":\"process\",\"event\":\"failed\",\"process\":\"phpunit\","
+		                      "\"reason\":\"exited with status 2\",\"last_lines\":[\"PHP Fatal error: <boom>\"]}"));
+		snprintf(ended, sizeof ended,
+		         "{\"type\":\"stage\",\"event\":\"ended\",\"stage\":\"unit\",\"mode\":\"job\",\"result\":%d,"
+		         "\"processes\":[{\"process\":\"phpunit\",\"status\":2,\"explained\":%s}]}",
+		         explained ? 1 : 2, explained ? "true" : "false");
+		put(s, evfix("st", 6, ended));
+		put(s, evfix("st", 7, explained ?
+		             "{\"type\":\"end\",\"result\":1,\"totals\":{\"events\":6,\"tests\":{\"passed\":1,\"failed\":1,"
+		             "\"error\":1,\"skipped\":1},\"findings\":{\"error\":0,\"warning\":0,\"info\":0},"
+		             "\"metrics\":0,\"logs\":0,\"shed\":{\"log\":0}}}" :
+		             "{\"type\":\"end\",\"result\":2,\"totals\":{\"events\":6,\"tests\":{\"passed\":1,\"failed\":1,"
+		             "\"error\":1,\"skipped\":1},\"findings\":{\"error\":0,\"warning\":0,\"info\":0},"
+		             "\"metrics\":0,\"logs\":0,\"shed\":{\"log\":0}}}"));
+		report_judge(&r, s, &a, 0, false, 1, "unit");
+		assert_true(r.complete);
+		assert_int_equal(r.exit_code, REPORT_FAILED);
+		doc = document(s, &r);
+		if (explained) {
+			assert_non_null(strstr(doc, "<testsuites name=\"unit\" tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""));
+			assert_int_equal(count(doc, "<testsuite "), 1);
+			assert_null(strstr(doc, "stagevisor"));
+		} else {
+			assert_non_null(strstr(doc, "<testsuites name=\"unit\" tests=\"5\" failures=\"2\" errors=\"1\" skipped=\"1\""));
+			assert_non_null(strstr(doc, "<testsuite name=\"stagevisor\" tests=\"1\" failures=\"1\""));
+			assert_non_null(strstr(doc, "name=\"process phpunit\" classname=\"stagevisor.infrastructure\""));
+			assert_non_null(strstr(doc, "last output lines:&#10;PHP Fatal error: &lt;boom&gt;</failure>"));
+		}
+		free(doc);
+		stream_free(s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +211,7 @@ int main(void)
 		cmocka_unit_test(drops_invalid_xml_chars),
 		cmocka_unit_test(groups_tests_findings_and_infra),
 		cmocka_unit_test(findings_fail_only_when_marked),
+		cmocka_unit_test(counts_are_the_tools_own),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,12 +55,118 @@ static void failed_tests(void **state)
 
 static void agent_result_fails_stage(void **state)
 {
-	/* Checks failed (e.g. findings over the threshold): no failed test, the agent says 1. */
+	/* The agent says 1 and nothing in the stream says why: the stage fails, and a case says
+	 * that nothing explains it (a red build never lacks a red case). */
 	struct stream *s = complete("passed", 1);
 	struct report r;
 	(void)state;
 	report_judge(&r, s, &exited0, 0, false, 1, NULL);
 	assert_int_equal(r.exit_code, REPORT_FAILED);
+	assert_int_equal(r.ninfra, 1);
+	assert_string_equal(r.infra[0].name, "agent");
+	assert_non_null(strstr(r.infra[0].message, "exit 1, and no failed test, finding or process explains it"));
+	stream_free(s);
+}
+
+static void failing_finding_explains_agent_result(void **state)
+{
+	/* Checks failed (a finding over its fail_on): no failed test, the agent says 1, and the
+	 * finding is the case that says why: no problem of ours. */
+	struct stream *s = stream_new("st", NULL, 0);
+	struct report r;
+	(void)state;
+	put(s, evfix("st", 1, "{\"type\":\"finding\",\"tool\":\"phpcs\",\"severity\":\"error\",\"message\":\"m\","
+	                      "\"fingerprint\":\"f\",\"fails\":true}"));
+	put(s, evfix("st", 2, "{\"type\":\"end\",\"result\":1,\"totals\":{\"events\":1,\"tests\":{\"passed\":0,"
+	                      "\"failed\":0,\"error\":0,\"skipped\":0},\"findings\":{\"error\":1,\"warning\":0,"
+	                      "\"info\":0},\"metrics\":0,\"logs\":0,\"shed\":{\"log\":0}}}"));
+	report_judge(&r, s, &exited0, 0, false, 1, NULL);
+	assert_true(r.complete);
+	assert_int_equal(r.exit_code, REPORT_FAILED);
+	assert_int_equal(r.ninfra, 0);
+	stream_free(s);
+}
+
+/* A stream of one job "phpunit" that failed for good with status 2 after one failed test;
+ * explained: the value of stage/ended's processes[0].explained (-1: no such member). */
+static struct stream *phpunit_failed(int explained, const char *outcome)
+{
+	struct stream *s = stream_new("st", NULL, 0);
+	char body[1024];
+
+	put(s, evfix_test("st", 1, "t", "failed"));
+	put(s, evfix("st", 2, "{\"type\":\"process\",\"event\":\"failed\",\"process\":\"phpunit\","
+	                      "\"reason\":\"exited with status 2\",\"last_lines\":[\"Tests: 1\",\"PHP Fatal error: x\"]}"));
+	snprintf(body, sizeof body,
+	         "{\"type\":\"stage\",\"event\":\"ended\",\"stage\":\"unit\",\"mode\":\"job\",\"result\":%d,"
+	         "\"results\":{\"outcome\":\"%s\",\"error\":\"out.xml: no junit report was written\"}%s%s%s}",
+	         explained == 1 ? 1 : 2, outcome, explained >= 0 ? ",\"processes\":[{\"process\":\"phpunit\",\"status\":2,"
+	                                                            "\"why\":\"exit status 2\",\"explained\":" : "",
+	         explained < 0 ? "" : explained ? "true" : "false", explained >= 0 ? "}]" : "");
+	put(s, evfix("st", 3, body));
+	put(s, evfix_end("st", 4, explained == 1 ? 1 : 2, 3, 0, 1, 0));
+	return s;
+}
+
+static void explained_process_is_a_test_failure(void **state)
+{
+	struct stream *s = phpunit_failed(1, "failed");
+	struct report r;
+	(void)state;
+	report_judge(&r, s, &exited0, 0, false, 1, NULL);
+	assert_true(r.complete);
+	assert_int_equal(r.exit_code, REPORT_FAILED);
+	assert_string_equal(r.result, "failed");
+	assert_int_equal(r.ninfra, 0);
+	stream_free(s);
+}
+
+static void unexplained_process_is_a_case_with_its_last_lines(void **state)
+{
+	for (int explained = -1; explained <= 0; explained++) {
+		/* -1: an agent that does not say (or a stream without stage/ended); 0: it says no. */
+		struct stream *s = phpunit_failed(explained, "failed");
+		struct report r;
+		(void)state;
+		report_judge(&r, s, &exited0, 0, false, 1, NULL);
+		assert_int_equal(r.exit_code, REPORT_FAILED);
+		assert_int_equal(r.ninfra, 1);
+		assert_string_equal(r.infra[0].name, "process phpunit");
+		assert_false(r.infra[0].ours);
+		assert_non_null(strstr(r.infra[0].message, "process phpunit failed: exited with status 2"));
+		assert_string_equal(r.infra[0].detail, "Tests: 1\nPHP Fatal error: x");
+		if (explained == 0)
+			assert_non_null(strstr(r.infra[0].message, "; exit status 2"));
+		stream_free(s);
+	}
+}
+
+static void report_error_is_a_case(void **state)
+{
+	struct stream *s = phpunit_failed(0, "error");
+	struct report r;
+	(void)state;
+	report_judge(&r, s, &exited0, 0, false, 1, NULL);
+	assert_int_equal(r.exit_code, REPORT_FAILED);
+	assert_int_equal(r.ninfra, 2);
+	assert_string_equal(r.infra[1].name, "report");
+	assert_non_null(strstr(r.infra[1].message, "out.xml: no junit report was written"));
+	stream_free(s);
+}
+
+static void two_failed_processes_are_the_stages_own(void **state)
+{
+	/* Two processes that failed for good in a complete stream: the stage failed (exit 1),
+	 * with a case each; not an infrastructure error (exit 3). */
+	struct stream *s = stream_new("st", NULL, 0);
+	struct report r;
+	(void)state;
+	put(s, evfix("st", 1, "{\"type\":\"process\",\"event\":\"failed\",\"process\":\"a\",\"reason\":\"r\"}"));
+	put(s, evfix("st", 2, "{\"type\":\"process\",\"event\":\"failed\",\"process\":\"b\",\"reason\":\"r\"}"));
+	put(s, evfix_end("st", 3, 1, 2, 0, 0, 0));
+	report_judge(&r, s, &exited0, 0, false, 1, NULL);
+	assert_int_equal(r.exit_code, REPORT_FAILED);
+	assert_int_equal(r.ninfra, 2);
 	stream_free(s);
 }
 
@@ -156,6 +262,11 @@ int main(void)
 		cmocka_unit_test(passed),
 		cmocka_unit_test(failed_tests),
 		cmocka_unit_test(agent_result_fails_stage),
+		cmocka_unit_test(failing_finding_explains_agent_result),
+		cmocka_unit_test(explained_process_is_a_test_failure),
+		cmocka_unit_test(unexplained_process_is_a_case_with_its_last_lines),
+		cmocka_unit_test(report_error_is_a_case),
+		cmocka_unit_test(two_failed_processes_are_the_stages_own),
 		cmocka_unit_test(crash_is_infra),
 		cmocka_unit_test(not_started_is_infra),
 		cmocka_unit_test(totals_mismatch_is_infra),

@@ -186,6 +186,31 @@ static void missing_report_is_an_error(void **state)
 	assert_non_null(strstr(v.error, "junit.xml: no junit report was written"));
 }
 
+/* A process the agent stopped (the stage was ending for another reason) is not asked for a
+ * report it never wrote; what it did write is still parsed, and a broken one is still an error. */
+static void stopped_process_missing_report_is_not_an_error(void **state)
+{
+	struct fixture *f = *state;
+	struct spec_result none = {.format = "junit", .path = "none.xml"};
+	struct spec_result some = {.format = "junit", .path = "some.xml"};
+	struct spec_result bad = {.format = "junit", .path = "bad.xml"};
+	struct rs_verdict v;
+
+	assert_int_equal(rs_watch_add(f->w, "lint", f->dir, &none, 1), 0);
+	assert_int_equal(rs_watch_add(f->w, "unit", f->dir, &some, 1), 0);
+	assert_int_equal(rs_watch_add(f->w, "broken", f->dir, &bad, 1), 0);
+	write_file(f, "some.xml", J1);
+	write_file(f, "bad.xml", "<testsuite name=\"S\">\n<testcase name=\"a\"");
+	assert_int_equal(rs_watch_process_stopped(f->w, "lint"), 0);
+	assert_int_equal(rs_watch_process_stopped(f->w, "unit"), 0);
+	assert_int_equal(rs_watch_verdict(f->w, &v), RS_OUTCOME_FAILED);
+	assert_int_equal(v.nerrors, 0);
+	assert_int_equal(v.passed + v.failed, 2);
+	assert_int_equal(rs_watch_process_stopped(f->w, "broken"), -1);
+	assert_int_equal(rs_watch_verdict(f->w, &v), RS_OUTCOME_ERROR);
+	assert_int_equal(v.nerrors, 1);
+}
+
 static void stale_report_is_ignored(void **state)
 {
 	struct fixture *f = *state;
@@ -240,6 +265,57 @@ static void stdout_teamcity_stream(void **state)
 	assert_int_equal(rs_watch_verdict(f->w, &v), RS_OUTCOME_FAILED);
 	assert_int_equal(v.passed, 1);
 	assert_int_equal(v.failed, 1);
+}
+
+/* What each process's own reports hold, apart: the agent explains a process's failing exit
+ * only by its own failed tests, never by another's; a test the runner died in (TeamCity,
+ * no testFinished) is counted as unfinished; a missing report counts against its process. */
+static void per_process_verdicts(void **state)
+{
+	struct fixture *f = *state;
+	struct spec_result tc = {.format = "teamcity", .from_stdout = true};
+	struct spec_result ju = {.format = "junit", .path = "j.xml"};
+	struct spec_result none = {.format = "junit", .path = "none.xml"};
+	const char *died = "##teamcity[testStarted name='t1' flowId='1']\n##teamcity[testFailed name='t1' message='x' flowId='1']\n"
+			   "##teamcity[testFinished name='t1' flowId='1']\n##teamcity[testStarted name='t2' flowId='1']\n"
+			   "PHP Fatal error:  Allowed memory size exhausted\n";
+	struct rs_process_verdict pv;
+
+	assert_int_equal(rs_watch_add(f->w, "tc", NULL, &tc, 1), 0);
+	assert_int_equal(rs_watch_add(f->w, "unit", f->dir, &ju, 1), 0);
+	assert_int_equal(rs_watch_add(f->w, "lost", f->dir, &none, 1), 0);
+	write_file(f, "j.xml", J2);
+	assert_int_equal(rs_watch_stdout(f->w, "tc", died, strlen(died)), 0);
+	assert_int_equal(rs_watch_process_ended(f->w, "tc"), 0);
+	assert_int_equal(rs_watch_process_ended(f->w, "unit"), 0);
+	assert_int_equal(rs_watch_process_ended(f->w, "lost"), -1);
+
+	assert_int_equal(rs_watch_process_verdict(f->w, "tc", &pv), 0);
+	assert_int_equal(pv.tests, 2);
+	assert_int_equal(pv.failed, 1);
+	assert_int_equal(pv.errors, 1);
+	assert_int_equal(pv.unfinished, 1);
+	assert_int_equal(pv.reports_bad, 0);
+	for (size_t i = 0; i < json_array_size(f->events); i++) {
+		/* Only t2, the test the runner died in, is marked (and it is an error). */
+		bool t2 = strcmp(ev_str(f, i, "name"), "t2") == 0;
+
+		assert_int_equal(json_is_true(json_object_get(json_array_get(f->events, i), "unfinished")), t2);
+		if (t2)
+			assert_string_equal(ev_str(f, i, "status"), "error");
+	}
+
+	assert_int_equal(rs_watch_process_verdict(f->w, "unit", &pv), 0);
+	assert_int_equal(pv.tests, 3);
+	assert_int_equal(pv.failed, 1);
+	assert_int_equal(pv.errors + pv.unfinished + pv.reports_bad, 0);
+
+	assert_int_equal(rs_watch_process_verdict(f->w, "lost", &pv), 0);
+	assert_int_equal(pv.tests, 0);
+	assert_int_equal(pv.reports_bad, 1);
+
+	assert_int_equal(rs_watch_process_verdict(f->w, "nobody", &pv), -1);
+	assert_int_equal(pv.tests + pv.reports_bad, 0);
 }
 
 static void fail_on_decides_findings(void **state)
@@ -311,9 +387,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(report_written_before_its_directory_was_watched, setup, teardown),
 		cmocka_unit_test_setup_teardown(glob_and_directory_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_report_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(stopped_process_missing_report_is_not_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(stale_report_is_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed_report_names_position, setup, teardown),
 		cmocka_unit_test_setup_teardown(stdout_teamcity_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(per_process_verdicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(fail_on_decides_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(phpunit_report_is_parsed_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_spec_result_is_refused, setup, teardown),
