@@ -289,7 +289,7 @@ class PlaygroundTest(unittest.TestCase):
         rc, text = run_demo(out, "--stages", "playground", "--port", str(port))
         tail = "\n".join(text.splitlines()[-40:])
         self.assertEqual(rc, 0, tail)
-        self.assertIn("playground demo is up: http://127.0.0.1:%d/" % port, text)
+        self.assertIn("playground demo is up: http://demo.localhost:%d/ (served on 127.0.0.1:%d)" % (port, port), text)
         self.assertIn("Hello, demo!", text)
         self.assertIn("playground demo is down", text)
         self.assertEqual([ln for ln in text.splitlines() if ln.startswith("pipeline ")][-1], "pipeline passed")
