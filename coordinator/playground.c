@@ -549,34 +549,40 @@ static int pg_up(const struct pg_options *o)
 	snprintf(portstr, sizeof portstr, "%d", port);
 	snprintf(host, sizeof host, "%s.localhost", slug);
 	snprintf(urlbuf, sizeof urlbuf, "http://%s:%d/", host, port);
-	{
-		const struct placeholder_var vars[] = {
-			{"PORT", portstr}, {"NAME", o->name}, {"SLUG", slug}, {"HOST", host}, {"URL", urlbuf}};
+	for (int pass = 0; pass < 2; pass++) {
+		const struct placeholder_var vars[] = {{"PORT", portstr}, {"NAME", o->name}, {"SLUG", slug},
+		                                       {"HOST", host}, {"URL", o->url ? o->url : urlbuf}};
+		used = 0;
 		text = placeholder_expand_json(u.spec->text, vars, 5, SPECFILE_MAX_BYTES, &used, err, sizeof err);
-	}
-	if (!text) {
-		fprintf(stderr, "stagevisor playground up: --spec %s: %s\n", o->spec, err);
-		rc = 2;
-		goto done;
+		if (!text) {
+			fprintf(stderr, "stagevisor playground up: --spec %s: %s\n", o->spec, err);
+			rc = 2;
+			goto done;
+		}
+		nports = 0;
+		if (used & 1)
+			ports[nports++] = port;
+		else if (o->port) {
+			fprintf(stderr, "stagevisor playground up: --port %d: the spec %s does not use ${PORT}, so the port "
+			                "cannot be given to it (coordinator/README.md, \"Placeholders\")\n", port, o->spec);
+			rc = 2;
+			goto done;
+		}
+		nports = pg_probe_ports(text, ports, nports, PG_MAX_PORTS);
+		if (pass == 1 || (used & 1) || nports == 0 || ports[0] == port)
+			break;
+		/* No ${PORT}: the server's port is the one its probe tests; expand ${URL} with it. */
+		port = ports[0];
+		snprintf(portstr, sizeof portstr, "%d", port);
+		snprintf(urlbuf, sizeof urlbuf, "http://%s:%d/", host, port);
+		fprintf(stderr, "stagevisor playground up: note: the spec does not use ${PORT}: it always listens on "
+		                "port %d, so only one playground of it can run at a time\n", port);
+		free(text);
+		text = NULL;
 	}
 	free(u.spec->text);
 	u.spec->text = text;
 	text = NULL;
-	if (used & 1)
-		ports[nports++] = port;
-	else if (o->port) {
-		fprintf(stderr, "stagevisor playground up: --port %d: the spec %s does not use ${PORT}, so the port "
-		                "cannot be given to it (coordinator/README.md, \"Placeholders\")\n", port, o->spec);
-		rc = 2;
-		goto done;
-	}
-	nports = pg_probe_ports(u.spec->text, ports, nports, PG_MAX_PORTS);
-	if (!(used & 1) && nports > 0) {
-		port = ports[0];
-		snprintf(urlbuf, sizeof urlbuf, "http://%s:%d/", host, port);
-		fprintf(stderr, "stagevisor playground up: note: the spec does not use ${PORT}: it always listens on "
-		                "port %d, so only one playground of it can run at a time\n", port);
-	}
 	url = o->url ? o->url : urlbuf;
 	/* A port of the playground that something else holds would answer its probes: refuse. */
 	for (size_t i = 0; i < nports; i++) {

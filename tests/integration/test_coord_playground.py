@@ -216,11 +216,16 @@ def test_apache_two_branches(tmp):
     spec = os.path.join(ws, "examples", "stages", "playground.json")
     branches = ["feature/JIRA-123", "main"]
     try:
+        # Both `up`s at once: each must pick its own port.
+        procs = {b: subprocess.Popen([coord(), "playground", "up", "--backend", "local", "--spec", spec, "--name", b,
+                                      "--timeout", "60", "--state-dir", os.path.join(tmp, "state"), "--agent", agent],
+                                     cwd=ws, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for b in branches}
         urls = {}
-        for b in branches:
-            p = pg(tmp, agent, "up", "--backend", "local", "--spec", spec, "--name", b, "--timeout", "60", cwd=ws)
-            check(p.returncode == 0, "up %s: %s\n%s\n%s" % (b, p.returncode, p.stdout, p.stderr))
-            urls[b] = p.stdout.strip().splitlines()[-1]
+        for b, proc in procs.items():
+            out, err = proc.communicate(timeout=slack(120))
+            check(proc.returncode == 0, "up %s: %s\n%s\n%s" % (b, proc.returncode, out, err))
+            urls[b] = out.strip().splitlines()[-1]
         pgs = {x["name"]: x for x in listing(tmp, agent)}
         check(sorted(pgs) == sorted(branches), pgs)
         check(pgs["feature/JIRA-123"]["slug"] == "feature-jira-123--qhxw4cfu", pgs)
