@@ -524,18 +524,20 @@ static int pg_up(const struct pg_options *o)
 		rc = 2;
 		goto done;
 	}
+	/* The lock keeps two `up`s from picking the same port, or starting the same name twice,
+	 * until the state file records the first. */
+	lockfd = pg_lock(dir);
 	old = json_load_file(state, 0, NULL);
 	if (old && pg_alive(old)) {
 		printf("%s\n", json_string_value(json_object_get(old, "url")) ? json_string_value(json_object_get(old, "url")) : "");
-		fprintf(stderr, "stagevisor playground up: %s is already up (pid %lld); `down` it first to restart it\n",
-		        o->name, (long long)json_integer_value(json_object_get(old, "pid")));
+		fprintf(stderr, "stagevisor playground up: %s is already %s (pid %lld); `down` it first to restart it\n",
+		        o->name, json_is_true(json_object_get(old, "ready")) ? "up" : "starting, not ready yet",
+		        (long long)json_integer_value(json_object_get(old, "pid")));
 		rc = 0;
 		goto done;
 	}
 
-	/* The port: pinned, or a free one no other recorded playground has. The lock keeps two
-	 * `up`s from picking the same one until the state file records it. */
-	lockfd = pg_lock(dir);
+	/* The port: pinned, or a free one no other recorded playground has. */
 	if (o->port) {
 		port = o->port;
 	} else {

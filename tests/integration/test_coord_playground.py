@@ -88,6 +88,23 @@ def test_up_list_down(tmp):
     check(p.returncode == 0 and "nothing to stop" in p.stdout, "down again: %s" % p.stdout)
 
 
+def test_same_name_twice_at_once(tmp):
+    agent = agent_or_skip()
+    spec = web_spec(tmp)
+    argv = [coord(), "playground", "up", "--backend", "local", "--spec", spec, "--name", "main",
+            "--state-dir", os.path.join(tmp, "state"), "--agent", agent]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=slack(60)) for p in procs]
+    try:
+        check(all(p.returncode == 0 for p in procs), outs)
+        check(sum("main is already " in err for _, err in outs) == 1, "exactly one found it there: %s" % (outs,))
+        urls = [out.strip().splitlines()[-1] for out, _ in outs]
+        check(urls[0] == urls[1], urls)
+        check(len(listing(tmp, agent)) == 1, "one playground")
+    finally:
+        check(pg(tmp, agent, "down", "--name", "main").returncode == 0, "down")
+
+
 def test_failing_service(tmp):
     agent = agent_or_skip()
     spec = write_spec(tmp, {"stage": "playground", "mode": "service", "stop_timeout": 5, "processes": [
