@@ -29,6 +29,8 @@
 #define PG_UP_TIMEOUT_DEFAULT_S 300
 #define PG_TAIL_LINES 20
 #define PG_MAX_PORTS 16
+#define PG_URL_MAX 1024
+#define PG_FILE_MAX 240 /* <name> of <name>.json, .spec, .log: within NAME_MAX */
 
 struct pg_options {
 	const char *action, *backend, *spec, *name, *url, *agent, *state_dir;
@@ -134,7 +136,7 @@ static bool pg_alive(const json_t *st)
 static int pg_paths(const struct pg_options *o, char *dir, size_t dlen, char *state, size_t slen, char *log,
                     size_t llen)
 {
-	char base[PATH_MAX], file[256];
+	char base[PATH_MAX], file[3 * 256 + 1];
 
 	if (o->state_dir)
 		snprintf(base, sizeof base, "%s", o->state_dir);
@@ -142,13 +144,22 @@ static int pg_paths(const struct pg_options *o, char *dir, size_t dlen, char *st
 		fprintf(stderr, "stagevisor playground: no state directory: set --state-dir, XDG_STATE_HOME or HOME\n");
 		return -1;
 	}
-	if (snprintf(dir, dlen, "%s/playgrounds", base) >= (int)dlen)
+	if (snprintf(dir, dlen, "%s/playgrounds", base) >= (int)dlen) {
+		fprintf(stderr, "stagevisor playground: --state-dir: path too long\n");
 		return -1;
+	}
 	if (o->name) {
-		playground_file_name(o->name, file, sizeof file);
-		if (snprintf(state, slen, "%s/%s.json", dir, file) >= (int)slen ||
-		    snprintf(log, llen, "%s/%s.log", dir, file) >= (int)llen)
+		/* Cut, two long names could share a file: refuse what does not fit a file name. */
+		if (strlen(o->name) > 255 || (playground_file_name(o->name, file, sizeof file), strlen(file) > PG_FILE_MAX)) {
+			fprintf(stderr, "stagevisor playground: --name: too long (at most %d bytes once every byte outside "
+			                "[A-Za-z0-9._-] is written as %%XX)\n", PG_FILE_MAX);
 			return -1;
+		}
+		if (snprintf(state, slen, "%s/%s.json", dir, file) >= (int)slen ||
+		    snprintf(log, llen, "%s/%s.log", dir, file) >= (int)llen) {
+			fprintf(stderr, "stagevisor playground: --state-dir: path too long\n");
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -485,7 +496,7 @@ static int pg_up(const struct pg_options *o)
 	char dir[PATH_MAX], state[PATH_MAX + 300], log[PATH_MAX + 300], err[512], agentbuf[PATH_MAX], now[40];
 	char specpath[PATH_MAX + 300], e_stream[128], id[16], fname[256], slug[SLUG_MAX + 1], host[SLUG_MAX + 16];
 	char portstr[8], urlbuf[SLUG_MAX + 64], holder[300];
-	char e_pg[5][SLUG_MAX + 300];
+	char e_pg[5][PG_URL_MAX + 64];
 	char *e_spec = NULL, *text = NULL, *env[8];
 	const char *url;
 	struct pg_up u;
@@ -518,9 +529,13 @@ static int pg_up(const struct pg_options *o)
 		rc = 2;
 		goto done;
 	}
-	if (pg_paths(o, dir, sizeof dir, state, sizeof state, log, sizeof log) || state_mkdirs(dir) ||
+	if (pg_paths(o, dir, sizeof dir, state, sizeof state, log, sizeof log)) {
+		rc = 2;
+		goto done;
+	}
+	if (state_mkdirs(dir) ||
 	    snprintf(specpath, sizeof specpath, "%.*s.spec", (int)(strlen(state) - 5), state) >= (int)sizeof specpath) {
-		fprintf(stderr, "stagevisor playground up: cannot use the state directory %s\n", dir);
+		fprintf(stderr, "stagevisor playground up: cannot use the state directory %s: %s\n", dir, strerror(errno));
 		rc = 2;
 		goto done;
 	}
@@ -626,7 +641,7 @@ static int pg_up(const struct pg_options *o)
 	snprintf(e_pg[1], sizeof e_pg[1], "STAGEVISOR_PLAYGROUND_SLUG=%s", slug);
 	snprintf(e_pg[2], sizeof e_pg[2], "STAGEVISOR_PLAYGROUND_HOST=%s", host);
 	snprintf(e_pg[3], sizeof e_pg[3], "STAGEVISOR_PLAYGROUND_URL=%s", url);
-	snprintf(e_pg[4], sizeof e_pg[4], "STAGEVISOR_PLAYGROUND_NAME=%.255s", o->name);
+	snprintf(e_pg[4], sizeof e_pg[4], "STAGEVISOR_PLAYGROUND_NAME=%s", o->name);
 	env[0] = e_spec;
 	env[1] = e_stream;
 	for (int i = 0; i < 5; i++)
@@ -879,7 +894,13 @@ int playground_command(int argc, char **argv)
 		case O_BACKEND: o.backend = optarg; break;
 		case O_SPEC: o.spec = optarg; break;
 		case O_NAME: o.name = optarg; break;
-		case O_URL: o.url = optarg; break;
+		case O_URL:
+			o.url = optarg;
+			if (strlen(optarg) > PG_URL_MAX) {
+				fprintf(stderr, "stagevisor playground: --url: longer than %d bytes\n", PG_URL_MAX);
+				return 2;
+			}
+			break;
 		case O_AGENT: o.agent = optarg; break;
 		case O_STATE: o.state_dir = optarg; break;
 		case O_JSON: o.json = true; break;

@@ -123,6 +123,22 @@ def test_job_spec_refused(tmp):
     check(p.returncode == 2 and "service" in p.stderr, p.stderr)
 
 
+def test_usage_errors(tmp):
+    agent = agent_or_skip()
+    spec = web_spec(tmp)
+    fixed = web_spec(tmp, port=free_port(), name="fixed.json")
+    for argv, says in [(["--name", ""], "--name: must not be empty"),
+                       (["--name", "/" * 100], "--name: too long"),
+                       (["--name", "x", "--port", "0"], "--port: expected a number 1-65535"),
+                       (["--name", "x", "--port", "http"], "--port: expected a number 1-65535"),
+                       (["--name", "x", "--url", "http://" + "a" * 2000], "--url: longer than")]:
+        p = pg(tmp, agent, "up", "--backend", "local", "--spec", spec, *argv)
+        check(p.returncode == 2 and says in p.stderr, "%s: %s %s" % (argv, p.returncode, p.stderr))
+    p = pg(tmp, agent, "up", "--backend", "local", "--spec", fixed, "--name", "x", "--port", str(free_port()))
+    check(p.returncode == 2 and "does not use ${PORT}" in p.stderr, p.stderr)
+    check(state_files(tmp) == [], state_files(tmp))
+
+
 def test_dead_agent_listed_as_dead(tmp):
     agent = agent_or_skip()
     p = pg(tmp, agent, "up", "--backend", "local", "--spec", web_spec(tmp), "--name", "main")
