@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define PORT_PROC_MAX (8u << 20) /* /proc/net/tcp of a busy host: bounded */
+#define PORT_PICK_LOW 20000       /* port_pick() tries [PORT_PICK_LOW, ephemeral range) first */
 
 size_t port_parse_proc_net(const char *text, int port, unsigned long *inodes, size_t n, size_t max)
 {
@@ -233,13 +235,52 @@ bool port_taken(int port, char *holder, size_t len)
 	return !bound;
 }
 
+/* The kernel's range for outgoing connections' local ports (ip_local_port_range). */
+static void port_ephemeral_range(int *lo, int *hi)
+{
+	char *text = port_read("/proc/sys/net/ipv4/ip_local_port_range");
+
+	*lo = 32768;
+	*hi = 60999;
+	if (text && sscanf(text, "%d %d", lo, hi) != 2) {
+		*lo = 32768;
+		*hi = 60999;
+	}
+	free(text);
+}
+
+static bool port_usable(int port, const int *avoid, size_t navoid)
+{
+	for (size_t i = 0; i < navoid; i++)
+		if (avoid[i] == port)
+			return false;
+	return !port_taken(port, NULL, 0);
+}
+
 int port_pick(const int *avoid, size_t navoid)
 {
+	int lo, hi;
+
+	/* Below the ephemeral range first: no outgoing connection (the agent's own probes
+	 * included) is ever given such a port as its local one, so nothing but a server can
+	 * hold it when the playground's server binds. */
+	port_ephemeral_range(&lo, &hi);
+	if (lo > PORT_PICK_LOW + 100) {
+		for (int attempt = 0; attempt < 200; attempt++) {
+			unsigned r;
+			int port;
+			if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+				break;
+			port = PORT_PICK_LOW + (int)(r % (unsigned)(lo - PORT_PICK_LOW));
+			if (port_usable(port, avoid, navoid))
+				return port;
+		}
+	}
+	/* Else one the kernel calls free. */
 	for (int attempt = 0; attempt < 64; attempt++) {
 		struct sockaddr_in a;
 		socklen_t alen = sizeof a;
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-		bool ok = true;
 		if (fd < 0)
 			return -1;
 		memset(&a, 0, sizeof a);
@@ -250,10 +291,7 @@ int port_pick(const int *avoid, size_t navoid)
 		close(fd);
 		if (port <= 0)
 			return -1;
-		for (size_t i = 0; i < navoid; i++)
-			if (avoid[i] == port)
-				ok = false;
-		if (ok && !port_taken(port, NULL, 0))
+		if (port_usable(port, avoid, navoid))
 			return port;
 	}
 	return -1;

@@ -29,7 +29,9 @@ size_t port_listeners(int port, unsigned long *inodes, size_t max);
  * servers do) fails. When taken, holder gets "pid N (command line)" or why it is not known. */
 bool port_taken(int port, char *holder, size_t len);
 
-/* A port the kernel calls free on 127.0.0.1, not in avoid[] and not taken; -1 after a few tries. */
+/* A free port (not taken, not in avoid[]): a random one from 20000 up to the kernel's
+ * ephemeral range (ip_local_port_range), which outgoing connections never use, else one the
+ * kernel calls free on 127.0.0.1; -1 after a few hundred tries. */
 int port_pick(const int *avoid, size_t navoid);
 
 /* Whether one of the sockets inodes[0..n) is open in root or one of its descendants:

@@ -72,6 +72,17 @@ static void finds_our_own_listener(void **state)
 	assert_non_null(strstr(holder, "pid "));
 	assert_true(port_taken(port, holder, sizeof holder));
 	assert_int_equal(port_pick(&port, 1) != port, 1);
+	{
+		/* Picked below the ephemeral range (here: Linux's default 32768-60999). */
+		int lo = 0, hi = 0, p = port_pick(NULL, 0);
+		FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+		assert_true(p > 0);
+		assert_false(port_taken(p, holder, sizeof holder));
+		if (f && fscanf(f, "%d %d", &lo, &hi) == 2 && lo > 20100)
+			assert_true(p >= 20000 && p < lo);
+		if (f)
+			fclose(f);
+	}
 	close(fd);
 	assert_false(port_taken(port, holder, sizeof holder));
 }
