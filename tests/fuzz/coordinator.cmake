@@ -33,3 +33,14 @@ add_test(NAME fuzz.coord_placeholder
          COMMAND fuzz_coord_placeholder -max_total_time=10 -rss_limit_mb=512 -timeout=10
                  ${_corpus} ${CMAKE_CURRENT_LIST_DIR}/seeds/placeholder)
 set_tests_properties(fuzz.coord_placeholder PROPERTIES TIMEOUT 60 LABELS fuzz)
+
+#   fuzz.coord_port   port_parse_proc_net: any /proc/net/tcp-like text (seeds/port)
+add_executable(fuzz_coord_port ${CMAKE_CURRENT_LIST_DIR}/fuzz_coord_port.c)
+target_link_libraries(fuzz_coord_port PRIVATE sv_coord)
+target_link_options(fuzz_coord_port PRIVATE -fsanitize=fuzzer)
+set(_corpus ${CMAKE_CURRENT_BINARY_DIR}/corpus_coord_port)
+file(MAKE_DIRECTORY ${_corpus})
+add_test(NAME fuzz.coord_port
+         COMMAND fuzz_coord_port -max_total_time=10 -rss_limit_mb=512 -timeout=10
+                 ${_corpus} ${CMAKE_CURRENT_LIST_DIR}/seeds/port)
+set_tests_properties(fuzz.coord_port PROPERTIES TIMEOUT 60 LABELS fuzz)
