@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,9 @@
 #include <jansson.h>
 
 #include "local.h"
+#include "placeholder.h"
+#include "port.h"
+#include "slug.h"
 #include "speccheck.h"
 #include "specfile.h"
 #include "state.h"
@@ -25,10 +29,14 @@
 #define PG_MARKER "@@stagevisor "
 #define PG_UP_TIMEOUT_DEFAULT_S 300
 #define PG_TAIL_LINES 20
+#define PG_MAX_PORTS 16
+#define PG_URL_MAX 1024
+#define PG_FILE_MAX 240 /* <name> of <name>.json, .spec, .log: within NAME_MAX */
 
 struct pg_options {
 	const char *action, *backend, *spec, *name, *url, *agent, *state_dir;
 	unsigned timeout_s;
+	int port; /* 0: pick a free one */
 	bool json;
 };
 
@@ -38,16 +46,23 @@ void playground_usage(void)
 	       "       stagevisor playground down --name BRANCH [options]\n"
 	       "       stagevisor playground list [--json] [options]\n"
 	       "\n"
-	       "up     starts a service-mode stage detached, waits until all its service processes\n"
-	       "       report ready, prints its URL and returns (exit 0; 3 when it fails to come up)\n"
+	       "up     gives the playground its own port (a free one, or --port), expands the spec's\n"
+	       "       placeholders ${PORT} ${NAME} ${SLUG} ${HOST} ${URL}, starts the service-mode\n"
+	       "       stage detached, waits until all its service processes report ready and its\n"
+	       "       port is listened on by its own processes, prints its URL\n"
+	       "       (http://SLUG.localhost:PORT/) and returns (exit 0; 3 when it fails to come up\n"
+	       "       or its port is taken by something else)\n"
 	       "down   asks the playground to stop (SIGTERM to the agent: its graceful teardown),\n"
-	       "       waits for it (bounded), then forgets it; nothing to stop is not an error\n"
-	       "list   shows the recorded playgrounds: name, running or dead, pid, start, URL\n"
+	       "       waits for it (bounded), then forgets it and its port; nothing to stop is not\n"
+	       "       an error\n"
+	       "list   shows the recorded playgrounds: name, running or dead, pid, port, URL\n"
 	       "\n"
 	       "  --backend local     (only `local` exists so far)\n"
 	       "  --spec FILE         the stage spec (mode \"service\")\n"
 	       "  --name BRANCH       the playground's name, usually the branch\n"
-	       "  --url URL           what to print as its URL (default: from a ready probe of the spec)\n"
+	       "  --port N            up: use this port (${PORT}) instead of a free one; fails at once\n"
+	       "                      when something already listens there\n"
+	       "  --url URL           what to print as its URL (default http://SLUG.localhost:PORT/)\n"
 	       "  --agent PATH        the agent binary (default: next to this program, then\n"
 	       "                      ../agents/ of a build tree, then PATH)\n"
 	       "  --timeout S         up: wait at most S s for ready (default 300);\n"
@@ -122,7 +137,7 @@ static bool pg_alive(const json_t *st)
 static int pg_paths(const struct pg_options *o, char *dir, size_t dlen, char *state, size_t slen, char *log,
                     size_t llen)
 {
-	char base[PATH_MAX], file[256];
+	char base[PATH_MAX], file[3 * 256 + 1];
 
 	if (o->state_dir)
 		snprintf(base, sizeof base, "%s", o->state_dir);
@@ -130,51 +145,189 @@ static int pg_paths(const struct pg_options *o, char *dir, size_t dlen, char *st
 		fprintf(stderr, "stagevisor playground: no state directory: set --state-dir, XDG_STATE_HOME or HOME\n");
 		return -1;
 	}
-	if (snprintf(dir, dlen, "%s/playgrounds", base) >= (int)dlen)
+	if (snprintf(dir, dlen, "%s/playgrounds", base) >= (int)dlen) {
+		fprintf(stderr, "stagevisor playground: --state-dir: path too long\n");
 		return -1;
+	}
 	if (o->name) {
-		playground_file_name(o->name, file, sizeof file);
-		if (snprintf(state, slen, "%s/%s.json", dir, file) >= (int)slen ||
-		    snprintf(log, llen, "%s/%s.log", dir, file) >= (int)llen)
+		/* Cut, two long names could share a file: refuse what does not fit a file name. */
+		if (strlen(o->name) > 255 || (playground_file_name(o->name, file, sizeof file), strlen(file) > PG_FILE_MAX)) {
+			fprintf(stderr, "stagevisor playground: --name: too long (at most %d bytes once every byte outside "
+			                "[A-Za-z0-9._-] is written as %%XX)\n", PG_FILE_MAX);
 			return -1;
+		}
+		if (snprintf(state, slen, "%s/%s.json", dir, file) >= (int)slen ||
+		    snprintf(log, llen, "%s/%s.log", dir, file) >= (int)llen) {
+			fprintf(stderr, "stagevisor playground: --state-dir: path too long\n");
+			return -1;
+		}
 	}
 	return 0;
 }
 
-/* The URL from the first service process's ready probe: an http(s) URL, or tcp host:port. */
-static char *pg_url_from_spec(const char *spec_path)
+/* "host:port" or "[v6]:port" (or no port: defport) into host and *port. 0 or -1. */
+static int pg_hostport(const char *hp, size_t len, char *host, size_t hlen, int *port, int defport)
 {
-	json_t *doc = json_load_file(spec_path, 0, NULL), *p, *probe;
+	const char *colon = NULL, *h = hp;
+	size_t n = len;
+	char num[8];
+
+	if (len > 0 && hp[0] == '[') {
+		const char *close = memchr(hp, ']', len);
+		if (!close)
+			return -1;
+		h = hp + 1;
+		n = (size_t)(close - h);
+		if (close + 1 < hp + len) {
+			if (close[1] != ':')
+				return -1;
+			colon = close + 1;
+		}
+	} else {
+		for (size_t i = 0; i < len; i++)
+			if (hp[i] == ':')
+				colon = hp + i;
+		if (colon)
+			n = (size_t)(colon - hp);
+	}
+	if (n == 0 || n >= hlen)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	*port = defport;
+	if (colon) {
+		size_t l = len - (size_t)(colon + 1 - hp);
+		char *end;
+		long v;
+		if (l == 0 || l >= sizeof num)
+			return -1;
+		memcpy(num, colon + 1, l);
+		num[l] = '\0';
+		v = strtol(num, &end, 10);
+		if (*end || v < 1 || v > 65535)
+			return -1;
+		*port = (int)v;
+	}
+	return 0;
+}
+
+/* Whether a probe's host is this machine (where a playground's own server listens). */
+static bool pg_local_host(const char *h)
+{
+	size_t n = strlen(h);
+
+	return strncmp(h, "127.", 4) == 0 || strcmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 ||
+	       strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0 ||
+	       (n > 10 && strcmp(h + n - 10, ".localhost") == 0);
+}
+
+/* The ports of the service processes' tcp/http ready probes on this machine, appended to
+ * ports[] (no duplicates, at most max). Returns the new count. */
+static size_t pg_probe_ports(const char *spec_text, int *ports, size_t n, size_t max)
+{
+	json_t *doc = json_loads(spec_text, 0, NULL), *p;
 	size_t i;
-	char *url = NULL;
 
 	json_array_foreach(json_object_get(doc, "processes"), i, p) {
 		const char *role = json_string_value(json_object_get(p, "role"));
-		const char *k;
-		json_t *v;
+		json_t *probe = json_object_get(p, "ready");
+		const char *tcp = json_string_value(json_object_get(probe, "tcp"));
+		const char *http = json_string_value(json_object_get(probe, "http"));
+		char host[256];
+		int port = 0;
+		bool dup = false;
 		if (!role || strcmp(role, "service") != 0)
 			continue;
-		probe = json_object_get(p, "ready");
-		json_object_foreach(probe, k, v) {
-			const char *s = json_string_value(v);
-			if (!s)
-				continue;
-			if (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0) {
-				url = strdup(s);
-				goto done;
-			}
-			if (strcmp(k, "tcp") == 0 && strchr(s, ':')) {
-				size_t n = strlen(s) + 16;
-				url = malloc(n);
-				if (url)
-					snprintf(url, n, "http://%s/", s);
-				goto done;
-			}
+		if (tcp && pg_hostport(tcp, strlen(tcp), host, sizeof host, &port, 0) == 0 && port > 0) {
+			/* port from the probe */
+		} else if (http && strncmp(http, "http://", 7) == 0) {
+			const char *a = http + 7;
+			if (pg_hostport(a, strcspn(a, "/?#"), host, sizeof host, &port, 80) != 0)
+				port = 0;
+		} else {
+			port = 0;
 		}
+		if (port <= 0 || !pg_local_host(host))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			dup = dup || ports[k] == port;
+		if (!dup && n < max)
+			ports[n++] = port;
 	}
-done:
 	json_decref(doc);
-	return url;
+	return n;
+}
+
+/* The ports recorded by every playground of the state directory (running or not). */
+static size_t pg_recorded_ports(const char *dir, int *ports, size_t max)
+{
+	char path[PATH_MAX + 300];
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	while (d && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name), i;
+		json_t *st, *v;
+		if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+		st = json_load_file(path, 0, NULL);
+		json_array_foreach(json_object_get(st, "ports"), i, v)
+			if (json_is_integer(v) && n < max)
+				ports[n++] = (int)json_integer_value(v);
+		if (json_is_integer(json_object_get(st, "port")) && n < max)
+			ports[n++] = (int)json_integer_value(json_object_get(st, "port"));
+		json_decref(st);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* An exclusive lock on <dir>/.lock, so that two `up`s do not pick the same port: held from
+ * the pick until the state file records it. The fd, or -1 (then we go on unlocked). */
+static int pg_lock(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* After ready: every port of the playground must be listened on by the agent's process tree.
+ * 0, or -1 with why filled. */
+static int pg_check_ports(pid_t agent, const int *ports, size_t nports, char *why, size_t len)
+{
+	for (size_t i = 0; i < nports; i++) {
+		unsigned long inodes[PORT_MAX_LISTENERS];
+		size_t n = port_listeners(ports[i], inodes, PORT_MAX_LISTENERS);
+		char holder[300];
+		int own;
+		if (n == 0) {
+			snprintf(why, len, "nothing listens on port %d any more", ports[i]);
+			return -1;
+		}
+		own = port_owned_by_tree(inodes, n, agent, holder, sizeof holder);
+		if (own == 0) {
+			snprintf(why, len,
+			         "port %d answered, but not from this playground: it is held by %s (the playground's "
+			         "own server could not listen there)",
+			         ports[i], holder);
+			return -1;
+		}
+		if (own < 0)
+			fprintf(stderr, "stagevisor playground up: note: cannot tell who listens on port %d (some "
+			                "descriptors of the playground's processes are not readable); it was free before the "
+			                "start\n", ports[i]);
+	}
+	return 0;
 }
 
 /* --- up ------------------------------------------------------------------------------ */
@@ -342,14 +495,19 @@ static bool pg_wait_gone(const json_t *st, unsigned timeout_s)
 static int pg_up(const struct pg_options *o)
 {
 	char dir[PATH_MAX], state[PATH_MAX + 300], log[PATH_MAX + 300], err[512], agentbuf[PATH_MAX], now[40];
-	char e_spec_hdr[] = "STAGEVISOR_SPEC=", e_stream[128], id[16], fname[256];
-	char *e_spec = NULL, *url = NULL, *env[4];
+	char specpath[PATH_MAX + 300], e_stream[128], id[16], fname[256], slug[SLUG_MAX + 1], host[SLUG_MAX + 16];
+	char portstr[8], urlbuf[SLUG_MAX + 64], holder[300];
+	char e_pg[5][PG_URL_MAX + 64];
+	char *e_spec = NULL, *text = NULL, *env[8];
+	const char *url;
 	struct pg_up u;
 	struct local_spawn ls;
 	struct event *tick = NULL, *sint = NULL, *sterm = NULL;
-	json_t *st = NULL, *old = NULL;
+	json_t *st = NULL, *old = NULL, *jports = NULL;
 	bool pidns = false, zombie;
-	int rc = 3;
+	int rc = 3, lockfd = -1, port, ports[PG_MAX_PORTS], avoid[256];
+	size_t nports = 0, navoid;
+	unsigned used = 0;
 
 	memset(&u, 0, sizeof u);
 	u.logfd = -1;
@@ -358,10 +516,10 @@ static int pg_up(const struct pg_options *o)
 		fprintf(stderr, "stagevisor playground up: --spec FILE and --name BRANCH are required\n");
 		return 2;
 	}
-	/* The spec is checked by the agent before anything starts (speccheck.h). */
-	if (speccheck_file(o->agent ? o->agent : local_default_agent(agentbuf, sizeof agentbuf), o->spec,
-	                   "stagevisor playground up") != 0)
+	if (!*o->name || slug_make(o->name, SLUG_MAX, slug, sizeof slug) != 0) {
+		fprintf(stderr, "stagevisor playground up: --name: must not be empty\n");
 		return 2;
+	}
 	u.spec = specfile_load(o->spec, err, sizeof err);
 	if (!u.spec) {
 		fprintf(stderr, "stagevisor playground up: --spec %s\n", err);
@@ -372,30 +530,120 @@ static int pg_up(const struct pg_options *o)
 		rc = 2;
 		goto done;
 	}
-	if (pg_paths(o, dir, sizeof dir, state, sizeof state, log, sizeof log) || state_mkdirs(dir)) {
-		fprintf(stderr, "stagevisor playground up: cannot use the state directory %s\n", dir);
+	if (pg_paths(o, dir, sizeof dir, state, sizeof state, log, sizeof log)) {
 		rc = 2;
 		goto done;
 	}
+	if (state_mkdirs(dir) ||
+	    snprintf(specpath, sizeof specpath, "%.*s.spec", (int)(strlen(state) - 5), state) >= (int)sizeof specpath) {
+		fprintf(stderr, "stagevisor playground up: cannot use the state directory %s: %s\n", dir, strerror(errno));
+		rc = 2;
+		goto done;
+	}
+	/* The lock keeps two `up`s from picking the same port, or starting the same name twice,
+	 * until the state file records the first. */
+	lockfd = pg_lock(dir);
 	old = json_load_file(state, 0, NULL);
 	if (old && pg_alive(old)) {
 		printf("%s\n", json_string_value(json_object_get(old, "url")) ? json_string_value(json_object_get(old, "url")) : "");
-		fprintf(stderr, "stagevisor playground up: %s is already up (pid %lld); `down` it first to restart it\n",
-		        o->name, (long long)json_integer_value(json_object_get(old, "pid")));
+		fprintf(stderr, "stagevisor playground up: %s is already %s (pid %lld); `down` it first to restart it\n",
+		        o->name, json_is_true(json_object_get(old, "ready")) ? "up" : "starting, not ready yet",
+		        (long long)json_integer_value(json_object_get(old, "pid")));
 		rc = 0;
 		goto done;
 	}
-	url = o->url ? strdup(o->url) : pg_url_from_spec(o->spec);
+
+	/* The port: pinned, or a free one no other recorded playground has. */
+	if (o->port) {
+		port = o->port;
+	} else {
+		navoid = pg_recorded_ports(dir, avoid, sizeof avoid / sizeof avoid[0]);
+		port = port_pick(avoid, navoid);
+		if (port < 0) {
+			fprintf(stderr, "stagevisor playground up: no free port on 127.0.0.1: %s\n", strerror(errno));
+			goto done;
+		}
+	}
+	snprintf(portstr, sizeof portstr, "%d", port);
+	snprintf(host, sizeof host, "%s.localhost", slug);
+	snprintf(urlbuf, sizeof urlbuf, "http://%s:%d/", host, port);
+	for (int pass = 0; pass < 2; pass++) {
+		const struct placeholder_var vars[] = {{"PORT", portstr}, {"NAME", o->name}, {"SLUG", slug},
+		                                       {"HOST", host}, {"URL", o->url ? o->url : urlbuf}};
+		used = 0;
+		text = placeholder_expand_json(u.spec->text, vars, 5, SPECFILE_MAX_BYTES, &used, err, sizeof err);
+		if (!text) {
+			fprintf(stderr, "stagevisor playground up: --spec %s: %s\n", o->spec, err);
+			rc = 2;
+			goto done;
+		}
+		nports = 0;
+		if (used & 1)
+			ports[nports++] = port;
+		else if (o->port) {
+			fprintf(stderr, "stagevisor playground up: --port %d: the spec %s does not use ${PORT}, so the port "
+			                "cannot be given to it (coordinator/README.md, \"Placeholders\")\n", port, o->spec);
+			rc = 2;
+			goto done;
+		}
+		nports = pg_probe_ports(text, ports, nports, PG_MAX_PORTS);
+		if (pass == 1 || (used & 1) || nports == 0 || ports[0] == port)
+			break;
+		/* No ${PORT}: the server's port is the one its probe tests; expand ${URL} with it. */
+		port = ports[0];
+		snprintf(portstr, sizeof portstr, "%d", port);
+		snprintf(urlbuf, sizeof urlbuf, "http://%s:%d/", host, port);
+		fprintf(stderr, "stagevisor playground up: note: the spec does not use ${PORT}: it always listens on "
+		                "port %d, so only one playground of it can run at a time\n", port);
+		free(text);
+		text = NULL;
+	}
+	free(u.spec->text);
+	u.spec->text = text;
+	text = NULL;
+	/* The spec as the agent will get it, placeholders expanded, checked by the agent itself
+	 * (speccheck.h) before anything starts: a bad spec is the user's error. */
+	{
+		char msg[SPECCHECK_OUTPUT_MAX];
+
+		if (speccheck_run(o->agent ? o->agent : local_default_agent(agentbuf, sizeof agentbuf), NULL,
+		                  u.spec->text, msg, sizeof msg) == SPECCHECK_INVALID) {
+			fprintf(stderr, "stagevisor playground up: the stage spec %s is not valid; nothing was started:\n%s\n",
+			        o->spec, msg);
+			rc = 2;
+			goto done;
+		}
+	}
+	url = o->url ? o->url : urlbuf;
+	/* A port of the playground that something else holds would answer its probes: refuse. */
+	for (size_t i = 0; i < nports; i++) {
+		if (port_taken(ports[i], holder, sizeof holder)) {
+			fprintf(stderr, "stagevisor playground up: port %d is already in use by %s: %s\n", ports[i], holder,
+			        o->port && ports[i] == o->port ? "choose another --port, or leave it out to get a free one"
+			                                       : "stop it, or let the spec listen on ${PORT}");
+			goto done;
+		}
+	}
+
 	u.ready = calloc(u.spec->nready + 1, sizeof *u.ready);
 	u.logfd = open(log, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	if (u.logfd < 0 || !u.ready) {
 		fprintf(stderr, "stagevisor playground up: %s: %s\n", log, strerror(errno));
 		goto done;
 	}
-	e_spec = malloc(strlen(u.spec->text) + sizeof e_spec_hdr);
+	{
+		/* The spec as the agent gets it, placeholders expanded: for `stagevisor-agent --check`
+		 * and for whoever reads the log. */
+		FILE *f = fopen(specpath, "we");
+		if (!f || fprintf(f, "%s\n", u.spec->text) < 0 || fclose(f) != 0) {
+			fprintf(stderr, "stagevisor playground up: %s: %s\n", specpath, strerror(errno));
+			goto done;
+		}
+	}
+	e_spec = malloc(strlen(u.spec->text) + 32);
 	if (!e_spec || local_random_hex(id, 8))
 		goto done;
-	sprintf(e_spec, "%s%s", e_spec_hdr, u.spec->text);
+	sprintf(e_spec, "STAGEVISOR_SPEC=%s", u.spec->text);
 	playground_file_name(o->name, fname, sizeof fname);
 	/* The stream id only labels the fallback lines here: without STAGEVISOR_URL the agent runs
 	 * on its own, as it must once `up` has returned and nobody listens. */
@@ -403,9 +651,16 @@ static int pg_up(const struct pg_options *o)
 	for (char *p = e_stream + 18; *p; p++)
 		if (*p == '%')
 			*p = '_';
+	snprintf(e_pg[0], sizeof e_pg[0], "STAGEVISOR_PLAYGROUND_PORT=%d", port);
+	snprintf(e_pg[1], sizeof e_pg[1], "STAGEVISOR_PLAYGROUND_SLUG=%s", slug);
+	snprintf(e_pg[2], sizeof e_pg[2], "STAGEVISOR_PLAYGROUND_HOST=%s", host);
+	snprintf(e_pg[3], sizeof e_pg[3], "STAGEVISOR_PLAYGROUND_URL=%s", url);
+	snprintf(e_pg[4], sizeof e_pg[4], "STAGEVISOR_PLAYGROUND_NAME=%s", o->name);
 	env[0] = e_spec;
 	env[1] = e_stream;
-	env[2] = NULL;
+	for (int i = 0; i < 5; i++)
+		env[2 + i] = e_pg[i];
+	env[7] = NULL;
 	ls.agent = o->agent ? o->agent : local_default_agent(agentbuf, sizeof agentbuf);
 	ls.env = env;
 	ls.stdout_fd = u.logfd;
@@ -428,17 +683,27 @@ static int pg_up(const struct pg_options *o)
 	}
 	/* Recorded before waiting, so that `down` can stop it even if this command dies. */
 	state_utc_now(now, sizeof now);
-	st = json_pack("{s:i,s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:i,s:b,s:b}", "version", 1, "name", o->name,
-	               "backend", "local", "pid", (json_int_t)u.agent,
-	               "proc_start", (json_int_t)pg_proc_start(u.agent, &zombie), "started", now, "url",
-	               url ? url : "", "log", log, "spec", o->spec, "stream", e_stream + 18, "stop_timeout_s",
-	               (int)u.spec->stop_timeout_s, "pid_namespace", pidns, "ready", 0);
+	jports = json_array();
+	for (size_t i = 0; jports && i < nports; i++)
+		json_array_append_new(jports, json_integer(ports[i]));
+	st = json_pack("{s:i,s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:i,s:b,s:b,s:s,s:s,s:i,s:o,s:s}", "version", 1,
+	               "name", o->name, "backend", "local", "pid", (json_int_t)u.agent, "proc_start",
+	               (json_int_t)pg_proc_start(u.agent, &zombie), "started", now, "url", url, "log", log, "spec",
+	               o->spec, "stream", e_stream + 18, "stop_timeout_s", (int)u.spec->stop_timeout_s,
+	               "pid_namespace", pidns, "ready", 0, "slug", slug, "host", host, "port", port, "ports", jports,
+	               "expanded_spec", specpath);
+	jports = NULL; /* stolen by "o", even on failure */
 	if (!st || pg_write_state(state, st) != 0) {
 		fprintf(stderr, "stagevisor playground up: %s: cannot write the state\n", state);
 		kill(u.agent, SIGTERM);
 		goto done;
 	}
-	printf("playground %s: agent pid %ld, output in %s; waiting for ready\n", o->name, (long)u.agent, log);
+	if (lockfd >= 0) {
+		close(lockfd);
+		lockfd = -1;
+	}
+	printf("playground %s: agent pid %ld, port %d, output in %s; waiting for ready\n", o->name, (long)u.agent,
+	       port, log);
 	fflush(stdout);
 	u.deadline_ms = state_now_ms() + (long long)(o->timeout_s ? o->timeout_s : PG_UP_TIMEOUT_DEFAULT_S) * 1000;
 	{
@@ -447,12 +712,14 @@ static int pg_up(const struct pg_options *o)
 	}
 	event_base_dispatch(u.base);
 
+	if (!u.failed && !u.interrupted_by && pg_up_ready(&u) &&
+	    pg_check_ports(u.agent, ports, nports, u.why, sizeof u.why) != 0)
+		u.failed = true;
 	if (!u.failed && !u.interrupted_by && pg_up_ready(&u)) {
 		json_object_set_new(st, "ready", json_true());
 		pg_write_state(state, st);
-		printf("playground %s is up: %s\n", o->name, url ? url : "(no URL: give --url)");
-		if (url)
-			printf("%s\n", url);
+		printf("playground %s is up: %s (served on 127.0.0.1:%d)\n", o->name, url, port);
+		printf("%s\n", url);
 		rc = 0;
 		goto done;
 	}
@@ -478,8 +745,11 @@ static int pg_up(const struct pg_options *o)
 		}
 	}
 	unlink(state);
+	unlink(specpath);
 	rc = u.interrupted_by ? 128 + u.interrupted_by : 3;
 done:
+	if (lockfd >= 0)
+		close(lockfd);
 	if (tick)
 		event_free(tick);
 	if (sint)
@@ -492,9 +762,10 @@ done:
 		close(u.logfd);
 	json_decref(st);
 	json_decref(old);
+	json_decref(jports);
 	free(u.ready);
 	free(e_spec);
-	free(url);
+	free(text);
 	specfile_free(u.spec);
 	return rc;
 }
@@ -503,7 +774,7 @@ done:
 
 static int pg_down(const struct pg_options *o)
 {
-	char dir[PATH_MAX], state[PATH_MAX + 300], log[PATH_MAX + 300];
+	char dir[PATH_MAX], state[PATH_MAX + 300], log[PATH_MAX + 300], specpath[PATH_MAX + 300];
 	json_t *st;
 	pid_t pid;
 	unsigned timeout;
@@ -539,6 +810,19 @@ static int pg_down(const struct pg_options *o)
 	if (unlink(state) != 0 && errno != ENOENT) {
 		fprintf(stderr, "stagevisor playground down: %s: %s\n", state, strerror(errno));
 		rc = 3;
+	}
+	if (snprintf(specpath, sizeof specpath, "%.*s.spec", (int)(strlen(state) - 5), state) < (int)sizeof specpath)
+		unlink(specpath); /* what `up` wrote next to the state: the expanded spec */
+	{
+		/* Its port is free again, unless something it started outlived it. */
+		size_t i;
+		json_t *v;
+		char holder[300];
+		json_array_foreach(json_object_get(st, "ports"), i, v) {
+			int port = (int)json_integer_value(v);
+			if (port > 0 && port_taken(port, holder, sizeof holder))
+				fprintf(stderr, "stagevisor playground down: note: port %d is still in use by %s\n", port, holder);
+		}
 	}
 	if (rc == 0)
 		printf("playground %s is down\n", o->name);
@@ -583,12 +867,13 @@ static int pg_list(const struct pg_options *o)
 	} else {
 		size_t i;
 		json_t *st;
-		printf("%-32s %-8s %-8s %-24s %s\n", "NAME", "STATUS", "PID", "STARTED", "URL");
+		printf("%-32s %-8s %-8s %-6s %-24s %s\n", "NAME", "STATUS", "PID", "PORT", "STARTED", "URL");
 		json_array_foreach(all, i, st) {
 			bool running = json_is_true(json_object_get(st, "running"));
-			printf("%-32s %-8s %-8lld %-24s %s\n", json_string_value(json_object_get(st, "name")),
+			printf("%-32s %-8s %-8lld %-6lld %-24s %s\n", json_string_value(json_object_get(st, "name")),
 			       running ? (json_is_true(json_object_get(st, "ready")) ? "running" : "starting") : "dead",
 			       (long long)json_integer_value(json_object_get(st, "pid")),
+			       (long long)json_integer_value(json_object_get(st, "port")),
 			       json_string_value(json_object_get(st, "started")) ?
 			           json_string_value(json_object_get(st, "started")) : "",
 			       json_string_value(json_object_get(st, "url")) ? json_string_value(json_object_get(st, "url")) : "");
@@ -600,13 +885,13 @@ static int pg_list(const struct pg_options *o)
 
 int playground_command(int argc, char **argv)
 {
-	enum { O_BACKEND = 256, O_SPEC, O_NAME, O_URL, O_AGENT, O_STATE, O_TIMEOUT, O_JSON, O_HELP };
+	enum { O_BACKEND = 256, O_SPEC, O_NAME, O_URL, O_AGENT, O_STATE, O_TIMEOUT, O_JSON, O_PORT, O_HELP };
 	static const struct option longopts[] = {
 		{"backend", required_argument, NULL, O_BACKEND}, {"spec", required_argument, NULL, O_SPEC},
 		{"name", required_argument, NULL, O_NAME}, {"url", required_argument, NULL, O_URL},
 		{"agent", required_argument, NULL, O_AGENT}, {"state-dir", required_argument, NULL, O_STATE},
 		{"timeout", required_argument, NULL, O_TIMEOUT}, {"json", no_argument, NULL, O_JSON},
-		{"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
+		{"port", required_argument, NULL, O_PORT}, {"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
 	struct pg_options o = {0};
 	int c;
 	char *end;
@@ -623,10 +908,25 @@ int playground_command(int argc, char **argv)
 		case O_BACKEND: o.backend = optarg; break;
 		case O_SPEC: o.spec = optarg; break;
 		case O_NAME: o.name = optarg; break;
-		case O_URL: o.url = optarg; break;
+		case O_URL:
+			o.url = optarg;
+			if (strlen(optarg) > PG_URL_MAX) {
+				fprintf(stderr, "stagevisor playground: --url: longer than %d bytes\n", PG_URL_MAX);
+				return 2;
+			}
+			break;
 		case O_AGENT: o.agent = optarg; break;
 		case O_STATE: o.state_dir = optarg; break;
 		case O_JSON: o.json = true; break;
+		case O_PORT: {
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > 65535) {
+				fprintf(stderr, "stagevisor playground: --port: expected a number 1-65535, got \"%s\"\n", optarg);
+				return 2;
+			}
+			o.port = (int)v;
+			break;
+		}
 		case O_TIMEOUT:
 			o.timeout_s = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || end == optarg) {

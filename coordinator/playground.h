@@ -2,9 +2,11 @@
  * playground — `stagevisor playground up|down|list`: long-lived service-mode stages, one per
  * branch name, that outlive the command that started them.
  *
- * `up` starts the agent detached (own session, output to a log file in the state directory),
- * waits until every service process of the stage reports ready on the agent's fallback lines,
- * prints the URL and returns; `list` shows the recorded playgrounds and whether they still run;
+ * `up` gives the playground its own port (port.c: free, or pinned and checked free) and name
+ * (slug.c), expands the spec's placeholders (placeholder.c), starts the agent detached (own
+ * session, output to a log file in the state directory), waits until every service process of
+ * the stage reports ready on the agent's fallback lines and its port is listened on by the
+ * agent's own process tree, prints the URL (http://<slug>.localhost:<port>/) and returns; `list` shows the recorded playgrounds and whether they still run;
  * `down` asks the agent to tear down (SIGTERM), waits within a bound, and forgets it.
  * State: one JSON file per playground in <state-dir>/playgrounds/ (README.md, "State directory").
  * It does not publish DNS names (that is the fargate backend's Route 53 step, not built yet).

@@ -24,6 +24,7 @@
 #include "junit.h"
 #include "local.h"
 #include "report.h"
+#include "retention.h"
 #include "speccheck.h"
 #include "specfile.h"
 #include "state.h"
@@ -38,6 +39,7 @@ struct run_options {
 	unsigned timeout_s, max_conns, io_timeout_s;
 	size_t max_body;
 	bool no_pidns;
+	struct retention_policy retention;
 };
 
 struct run {
@@ -52,6 +54,7 @@ struct run {
 	struct bufferevent *out;
 	struct event *ev_int, *ev_term, *ev_chld, *ev_tick;
 	pid_t agent;
+	int run_lock; /* held for the run's life: it is in progress (retention.h) */
 	bool pidns, out_eof, finished;
 	struct report_agent ra;
 	long long start_ms, stop_ms, reaped_ms;
@@ -85,6 +88,10 @@ void run_usage(void)
 	       "  --tls-cert FILE --tls-key FILE\n"
 	       "                      serve this certificate instead of a fresh self-signed one\n"
 	       "  --state-dir DIR     where runs/<stream>/events.jsonl is kept (see README.md)\n"
+	       "  --keep-runs N       keep the newest N runs in the state directory (default 100;\n"
+	       "                      0: no limit); older ones are removed when a run starts\n"
+	       "  --keep-days D       and none older than D days (default 14; 0: no limit);\n"
+	       "                      a run in progress is never removed\n"
 	       "  --max-connections N, --io-timeout S, --max-body BYTES\n"
 	       "                      ingest server bounds (defaults 4096, 30 s, 1 MiB)\n"
 	       "  --no-pidns          do not try a new PID namespace\n"
@@ -292,7 +299,7 @@ static int run_parse_listen(const char *s, char *host, size_t hostlen, int *port
 static int run_parse_options(struct run_options *o, int argc, char **argv)
 {
 	enum { O_BACKEND = 256, O_SPEC, O_JUNIT, O_JSON, O_LISTEN, O_ADVERTISE, O_AGENT, O_TIMEOUT, O_CERT, O_KEY,
-	       O_STATE, O_MAXCONN, O_IOTIMEOUT, O_MAXBODY, O_NOPIDNS, O_HELP };
+	       O_STATE, O_MAXCONN, O_IOTIMEOUT, O_MAXBODY, O_NOPIDNS, O_KEEPRUNS, O_KEEPDAYS, O_HELP };
 	static const struct option longopts[] = {
 		{"backend", required_argument, NULL, O_BACKEND}, {"spec", required_argument, NULL, O_SPEC},
 		{"junit", required_argument, NULL, O_JUNIT}, {"json", required_argument, NULL, O_JSON},
@@ -303,6 +310,7 @@ static int run_parse_options(struct run_options *o, int argc, char **argv)
 		{"max-connections", required_argument, NULL, O_MAXCONN},
 		{"io-timeout", required_argument, NULL, O_IOTIMEOUT}, {"max-body", required_argument, NULL, O_MAXBODY},
 		{"no-pidns", no_argument, NULL, O_NOPIDNS}, {"help", no_argument, NULL, O_HELP},
+		{"keep-runs", required_argument, NULL, O_KEEPRUNS}, {"keep-days", required_argument, NULL, O_KEEPDAYS},
 		{NULL, 0, NULL, 0}};
 	int c;
 	char *end;
@@ -311,6 +319,8 @@ static int run_parse_options(struct run_options *o, int argc, char **argv)
 	memset(o, 0, sizeof *o);
 	o->backend = "local";
 	o->listen = "127.0.0.1:0";
+	o->retention.keep_runs = RETENTION_KEEP_RUNS_DEFAULT;
+	o->retention.keep_days = RETENTION_KEEP_DAYS_DEFAULT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -329,6 +339,8 @@ static int run_parse_options(struct run_options *o, int argc, char **argv)
 		case O_MAXCONN:
 		case O_IOTIMEOUT:
 		case O_MAXBODY:
+		case O_KEEPRUNS:
+		case O_KEEPDAYS:
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno || *end || end == optarg || v > 1ul << 32) {
@@ -341,6 +353,10 @@ static int run_parse_options(struct run_options *o, int argc, char **argv)
 				o->max_conns = (unsigned)v;
 			else if (c == O_IOTIMEOUT)
 				o->io_timeout_s = (unsigned)v;
+			else if (c == O_KEEPRUNS)
+				o->retention.keep_runs = (unsigned)v;
+			else if (c == O_KEEPDAYS)
+				o->retention.keep_days = (unsigned)v;
 			else
 				o->max_body = v;
 			break;
@@ -379,6 +395,7 @@ static int run_setup(struct run *r)
 	char *e_spec = NULL;
 	struct local_spawn ls;
 	int fd = -1, rc = REPORT_INFRA;
+	unsigned pruned = 0;
 	unsigned char random[PR_TOKEN_RANDOM];
 
 	/* The spec first, by the agent itself: a bad spec starts nothing and writes no state. */
@@ -413,8 +430,9 @@ static int run_setup(struct run *r)
 		fprintf(stderr, "stagevisor run: --state-dir: path too long\n");
 		return REPORT_USAGE;
 	}
-	if (state_mkdirs(r->run_dir)) {
-		fprintf(stderr, "stagevisor run: %s: %s\n", r->run_dir, strerror(errno));
+	r->run_lock = retention_start_run(r->state_dir, r->stream_id, &r->opt.retention, &pruned, err, sizeof err);
+	if (r->run_lock < 0) {
+		fprintf(stderr, "stagevisor run: %s\n", err);
 		return REPORT_INFRA;
 	}
 	r->stream = stream_new(r->stream_id, r->events_path, 0);
@@ -425,6 +443,10 @@ static int run_setup(struct run *r)
 		return REPORT_INFRA;
 	}
 	stream_set_listener(r->stream, run_on_event, r);
+	if (pruned)
+		console_note(r->console, state_now_ms(), "removed %u old run%s from %s/runs (--keep-runs %u, --keep-days %u)",
+		             pruned, pruned == 1 ? "" : "s", r->state_dir, r->opt.retention.keep_runs,
+		             r->opt.retention.keep_days);
 
 	if (r->opt.tls_cert) {
 		r->cert = cert_load(r->opt.tls_cert, r->opt.tls_key, err, sizeof err);
@@ -539,6 +561,8 @@ static void run_teardown(struct run *r)
 	specfile_free(r->spec);
 	if (r->base)
 		event_base_free(r->base);
+	if (r->run_lock >= 0)
+		close(r->run_lock);
 }
 
 int run_command(int argc, char **argv)
@@ -550,6 +574,7 @@ int run_command(int argc, char **argv)
 
 	if (!r)
 		return REPORT_INFRA;
+	r->run_lock = -1;
 	prc = run_parse_options(&r->opt, argc, argv);
 	if (prc != 0) {
 		free(r);

@@ -1,8 +1,8 @@
 /*
  * state — where the coordinator keeps what must outlive one command: the state directory
  * ($XDG_STATE_HOME/stagevisor, else ~/.local/state/stagevisor, or --state-dir), with
- * runs/<stream>/ (events.jsonl of every run) and playgrounds/<name>.json (README.md,
- * "State directory"). Also the small clock and path helpers the commands share.
+ * runs/<stream>/ (events.jsonl of every run; pruned by retention.c) and playgrounds/<name>.json
+ * (README.md, "State directory"). Also the small clock and path helpers the commands share.
  */
 #ifndef SV_COORD_STATE_H
 #define SV_COORD_STATE_H

@@ -5,7 +5,7 @@
 add_executable(sv_ingest_server ${PROJECT_SOURCE_DIR}/tests/bench/ingest_bench_server.c)
 target_link_libraries(sv_ingest_server PRIVATE sv_coord)
 
-foreach(t ingest run playground faults e2e speccheck verdict)
+foreach(t ingest run playground faults e2e speccheck verdict retention)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/test_coord_${t}.py)
     sv_add_py_test(coord_${t} test_coord_${t}.py)
     set_property(TEST integration.coord_${t} APPEND PROPERTY ENVIRONMENT

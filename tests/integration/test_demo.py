@@ -11,8 +11,9 @@ What it checks: `scripts/demo` (with SV_COORD and SV_AGENT instead of its own bu
     errors fail, its warnings and phpcpd's duplication pass with their text in <system-out>);
   - writes summaries whose verdicts and counts agree with the JUnit files, and phploc metrics;
   - leaves the source tree clean (the stages run in a workspace copy under --out).
-Then `scripts/demo --stages playground --port N` brings Apache + mod_php up through
-`stagevisor playground up`, gets the example page from it, brings it down (port closed again,
+Then `scripts/demo --stages playground` brings Apache + mod_php up through
+`stagevisor playground up` on a port of its own, gets the example page from it at
+http://demo.localhost:PORT/, brings it down (port closed again,
 no Apache left), and exits 0 with "pipeline passed": the verdict is not always "failed".
 With the coordinator's scripted agent: a stage whose results never arrive exits 3 (no silent
 pass), all-passing tests exit 0, failing ones 1. And usage errors exit 2.
@@ -21,6 +22,7 @@ It does not check the console layout (the coordinator's tests do) or timings.
 import glob
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -288,12 +290,14 @@ class PlaygroundTest(unittest.TestCase):
         self.assertEqual(svtest.take_sanitizer_reports(), [])
 
     def test_playground_up_request_down(self):
-        port = svtest.free_port()
         out = os.path.join(self.tmp, "out")
-        rc, text = run_demo(out, "--stages", "playground", "--port", str(port))
+        rc, text = run_demo(out, "--stages", "playground")  # its own free port, from `up`
         tail = "\n".join(text.splitlines()[-40:])
         self.assertEqual(rc, 0, tail)
-        self.assertIn("playground demo is up: http://127.0.0.1:%d/" % port, text)
+        m = re.search(r"playground demo is up: http://demo\.localhost:(\d+)/ \(served on 127\.0\.0\.1:(\d+)\)", text)
+        self.assertTrue(m and m.group(1) == m.group(2), tail)
+        port = int(m.group(1))
+        self.assertIn("$ curl http://demo.localhost:%d/?name=demo" % port, text)
         self.assertIn("Hello, demo!", text)
         self.assertIn("playground demo is down", text)
         self.assertEqual([ln for ln in text.splitlines() if ln.startswith("pipeline ")][-1], "pipeline passed")
