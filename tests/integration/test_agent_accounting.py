@@ -181,8 +181,8 @@ class AccountingTest(svtest.AgentTestCase):
                   "cpu_sys_ms", "max_rss_kb", "killed_by"):
             self.assertIn(k, e, "exited event lacks %r: %s" % (k, e))
         self.assertEqual((e["exit_code"], e["signal"], e["status"], e["killed_by"]), (0, None, 0, None), e)
+        # lower bounds only: 0.3 s of CPU and 0.2 s asleep take at least that long anywhere
         self.assertGreaterEqual(e["run_ms"], 450, e)
-        self.assertLess(e["run_ms"], svtest.slack(15000), e)
         self.assertGreaterEqual(e["cpu_user_ms"], 200, e)
         self.assertGreaterEqual(e["cpu_user_ms"] + e["cpu_sys_ms"], 250, e)
         self.assertGreaterEqual(e["max_rss_kb"], 60000, e)
