@@ -108,7 +108,7 @@ class OutputTest(svtest.AgentTestCase):
                        "the flood to write 40 MB while the agent's stdout is blocked")
         # The job ends: the agent must still reap it, end the stage and stop the flood.
         open(go, "w").close()
-        svtest.wait_file(self.rec, svtest.slack(5), contains="TERM")
+        svtest.wait_file(self.rec, svtest.slack(30), contains="TERM")
         a.start_reading()
         self.assertEqual(a.wait_exit(svtest.slack(15)), 3)
         ln = drops_reported(a.stdout_lines() + a.stderr_lines())

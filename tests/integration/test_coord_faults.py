@@ -118,7 +118,10 @@ def test_proxy_stalling_connections(tmp):
 
 def test_coordinator_busy_503_429(tmp):
     agent = agent_or_skip()
-    r = Run(tmp, real_spec(tmp, 300, 3000), agent=agent, env={"STAGEVISOR_TEST_FAULTS": "503x3,429x3"})
+    # Every log line must come over HTTPS here (they have no other channel): the longest stop
+    # budget (120 s) makes that a matter of correctness, not of the machine's speed.
+    r = Run(tmp, real_spec(tmp, 300, 3000, stop_timeout=120), agent=agent,
+            env={"STAGEVISOR_TEST_FAULTS": "503x3,429x3"})
     rc = r.wait(slack(180))
     check(rc == 0, "exit %s\n%s" % (rc, r.err[-2000:]))
     s = r.summary()
@@ -131,7 +134,7 @@ def test_coordinator_appears_later(tmp):
     port = free_port()
     proxy = FaultProxy(port, mode="pass", start_after=2.0)
     try:
-        r = Run(tmp, real_spec(tmp, 100, 1000), agent=agent,
+        r = Run(tmp, real_spec(tmp, 100, 1000, stop_timeout=120), agent=agent,
                 extra=["--listen", "127.0.0.1:%d" % port, "--advertise", "https://127.0.0.1:%d/" % proxy.port])
         rc = r.wait(slack(180))
     finally:
