@@ -2,13 +2,8 @@
 #include "status.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 int status_from_wait(int wstatus, int *exit_code, int *signo)
 {
@@ -53,60 +48,4 @@ const char *status_killer_name(enum status_killer k)
 int status_exec_errno(int err)
 {
 	return (err == ENOENT || err == ENOTDIR) ? 127 : 126;
-}
-
-int64_t status_parse_oom_kill(const char *text)
-{
-	const char *p = text;
-
-	while (p && *p) {
-		if (strncmp(p, "oom_kill ", 9) == 0) {
-			char *end;
-			long long v = strtoll(p + 9, &end, 10);
-			if (end != p + 9 && v >= 0)
-				return v;
-			return -1;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -1;
-}
-
-int status_memory_events_path(const char *proc_cgroup, char *buf, unsigned size)
-{
-	const char *p = proc_cgroup;
-
-	while (p && *p) {
-		if (strncmp(p, "0::", 3) == 0) {
-			const char *path = p + 3;
-			size_t len = strcspn(path, "\n");
-			int n;
-			if (len == 1 && path[0] == '/')
-				len = 0; /* the root: /sys/fs/cgroup/memory.events */
-			n = snprintf(buf, size, "/sys/fs/cgroup%.*s/memory.events", (int)len, path);
-			return (n < 0 || (unsigned)n >= size) ? -1 : 0;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -1;
-}
-
-int64_t status_read_oom_kills(const char *path)
-{
-	char buf[1024];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return status_parse_oom_kill(buf);
 }

@@ -1,8 +1,7 @@
 /*
- * status — how an ended process is counted: wait status to stage status, who killed it,
- * and the cgroup v2 OOM counter.
+ * status — how an ended process is counted: wait status to stage status, and who killed it.
  *
- * Pure except status_read_oom_kills(), which reads one small file. The rules:
+ * Pure (the OOM counter it is given is read by cgroup.h). The rules:
  * exit code n -> n; killed by signal n -> 128 + n; an exec failure was already turned
  * into 126 (not executable) / 127 (not found) by the child (spawn.c), so it is an exit code.
  */
@@ -25,20 +24,12 @@ enum status_killer {
 int status_from_wait(int wstatus, int *exit_code, int *signo);
 
 /* Who killed it. agent_signaled: the agent sent it a stop signal or SIGKILL; deadline_kill:
- * the SIGKILL came from the stop budget running out; oom_grew: memory.events oom_kill grew
- * since the process started. */
+ * the SIGKILL came from the stop budget running out; oom_grew: the memory cgroup's oom_kill
+ * counter (cgroup.h, v1 or v2) grew since the process started. */
 enum status_killer status_killer(int signo, bool agent_signaled, bool deadline_kill, bool oom_grew);
 const char *status_killer_name(enum status_killer k); /* NULL for NONE */
 
 /* The errno of a failed exec -> 126 or 127 (ENOENT, ENOTDIR -> 127; others -> 126). */
 int status_exec_errno(int err);
-
-/* The "oom_kill N" value of a memory.events text, -1 when absent. */
-int64_t status_parse_oom_kill(const char *text);
-/* Path of this process's cgroup v2 memory.events from a /proc/self/cgroup text ("0::/x"),
- * written into buf; -1 when there is no v2 entry. */
-int status_memory_events_path(const char *proc_cgroup, char *buf, unsigned size);
-/* Reads the counter from path; -1 when unreadable. */
-int64_t status_read_oom_kills(const char *path);
 
 #endif

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "backoff.h"
+#include "cgroup.h"
 #include "output.h"
 #include "spawn.h"
 #include "status.h"
@@ -102,7 +103,7 @@ struct sv {
 	int64_t stop_start_ms;
 	int64_t kill_deadline_ms;
 	uint32_t rnd;
-	char oom_path[512];
+	char oom_path[2048];     /* the OOM-kill counter file (cgroup.h), "" when none */
 	uint64_t orphans;
 	struct sweep_entry *sweep_buf;
 	pid_t *swept;            /* pids sent the stop signal in the sweep */
@@ -304,7 +305,7 @@ static void spawn_proc(struct sv_proc *p)
 	req.in_fd = -1;
 	req.out_fd = child_fds[0];
 	req.err_fd = child_fds[1];
-	p->oom_before = sv->oom_path[0] ? status_read_oom_kills(sv->oom_path) : -1;
+	p->oom_before = sv->oom_path[0] ? cgroup_read_oom_kills(sv->oom_path) : -1;
 	p->started_ms = now_ms();
 	if (spawn_process(&req, &res) < 0) {
 		snprintf(p->exec_reason, sizeof p->exec_reason, "cannot start \"%s\": fork: %s",
@@ -485,7 +486,7 @@ static void proc_exited(struct sv_proc *p, int wstatus, const struct rusage *ru)
 	enum proc_event ev;
 
 	if (signo == SIGKILL && p->oom_before >= 0) {
-		int64_t now = status_read_oom_kills(sv->oom_path);
+		int64_t now = cgroup_read_oom_kills(sv->oom_path);
 		oom_grew = now > p->oom_before;
 	}
 	evtimer_del(p->timer);
@@ -1018,8 +1019,6 @@ static bool is_stop_signal(const struct sv *sv, int sig)
 int sv_start(struct sv *sv)
 {
 	static const int fwd[3] = { SIGHUP, SIGUSR1, SIGUSR2 };
-	char cg[2048];
-	int fd;
 
 	if (getpid() != 1)
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); /* best effort: orphans come to us */
@@ -1037,17 +1036,10 @@ int sv_start(struct sv *sv)
 		if (!sv->sig_fwd[i] || evsignal_add(sv->sig_fwd[i], NULL) < 0)
 			return -1;
 	}
-	fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ssize_t n = read(fd, cg, sizeof cg - 1);
-		close(fd);
-		if (n > 0) {
-			cg[n] = '\0';
-			if (status_memory_events_path(cg, sv->oom_path, sizeof sv->oom_path) < 0 ||
-			    status_read_oom_kills(sv->oom_path) < 0)
-				sv->oom_path[0] = '\0';
-		}
-	}
+	/* The memory cgroup's OOM-kill counter (v1 or v2); without one, no death is put down
+	 * to the OOM killer. */
+	if (cgroup_find_oom_counter(sv->cfg->cgroup_root, sv->oom_path, sizeof sv->oom_path) < 0)
+		sv->oom_path[0] = '\0';
 	sv->started = true;
 	report_stage(sv, SV_STAGE_STARTED, NULL);
 	reap_all(sv); /* zombies inherited before we were ready */

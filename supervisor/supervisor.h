@@ -64,6 +64,8 @@ struct sv_config {
 	const size_t *start_order;  /* optional: nprocs indices, dependencies first */
 	int out_fd;                 /* the agent's stdout (1) */
 	int err_fd;                 /* the agent's stderr (2) */
+	const char *cgroup_root;    /* NULL: the system's /proc and cgroup files; else a directory
+	                             * standing for "/" (a test's fake tree, cgroup.h) */
 };
 
 enum sv_stage_event { SV_STAGE_STARTED, SV_STAGE_STOPPING, SV_STAGE_ENDED };

@@ -78,7 +78,7 @@ class OrderTest(svtest.AgentTestCase):
             f.write(APACHE_CONF.format(port=port, dir=self.dir))
         url = "http://127.0.0.1:%d/index.html" % port
         fetch = ("import urllib.request\n"
-                 "body = urllib.request.urlopen(args[0], timeout=5).read().decode()\n"
+                 "body = urllib.request.urlopen(args[0], timeout=60).read().decode()\n"
                  "open(args[1], 'w').write(body)\n"
                  "rc = 0 if 'stagevisor apache test' in body else 1\n")
         got = os.path.join(self.dir, "got")
@@ -115,7 +115,7 @@ class OrderTest(svtest.AgentTestCase):
                   "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
                   "s.bind(('127.0.0.1', int(args[0]))); stamp('listening'); s.listen(8)\n"
                   "while True: s.accept()[0].close()\n")
-        connect = "import socket\nsocket.create_connection(('127.0.0.1', int(args[0])), timeout=5).close()\n"
+        connect = "import socket\nsocket.create_connection(('127.0.0.1', int(args[0])), timeout=60).close()\n"
         spec = {"processes": [
             {"name": "srv", "role": "service", "essential": False, "command": self.cmd("srv", listen) + [str(port)],
              "ready": {"tcp": "127.0.0.1:%d" % port, "interval_ms": 20, "timeout_ms": 10000}},

