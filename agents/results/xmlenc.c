@@ -292,13 +292,17 @@ static int lead_length(iconv_t cd, unsigned char b, char *why, size_t why_size)
 	return -1;
 }
 
-/* A code point expat takes as a single-byte character: BMP, not a C0 control (but
- * TAB/LF/CR), not U+FFFE/U+FFFF; anything else is shown as U+FFFD. */
-static int single_entry(uint32_t cp)
+/* The entry for byte b decoding to cp as expat takes it: BMP, not a C0 control (but
+ * TAB/LF/CR), not U+FFFE/U+FFFF, and not an ASCII character XML's syntax uses unless b is
+ * that very byte (expat refuses a map where another byte means '<'); anything else is
+ * shown as U+FFFD. */
+static int single_entry(unsigned b, uint32_t cp)
 {
 	if (cp > 0xFFFD || (cp >= 0xD800 && cp <= 0xDFFF))
 		return 0xFFFD;
 	if (cp < 0x20 && cp != 0x09 && cp != 0x0A && cp != 0x0D)
+		return 0xFFFD;
+	if (cp < 0x80 && cp != b && !xe_byte_redefinable((unsigned char)cp))
 		return 0xFFFD;
 	return (int)cp;
 }
@@ -341,7 +345,7 @@ static int build(struct xe_map *m, char *why, size_t why_size)
 		case ONE_CHAR:
 			if (b < 0x80 ? cp != b : true)
 				ascii = false;
-			m->map[b] = single_entry(cp);
+			m->map[b] = single_entry(b, cp);
 			break;
 		case ONE_INVALID:
 		case ONE_SEVERAL:
