@@ -52,7 +52,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: stagevisor-agent parse [--root DIR] [--tool NAME] FORMAT FILE...\nformats:");
 	for (n = rs_format_names(); *n; n++)
 		fprintf(f, " %s", *n);
-	fprintf(f, "\n");
+	fprintf(f, "\nEvents are written as UTF-8 JSON lines. XML reports may declare any encoding glibc's iconv\n"
+		   "knows that expat can take (Cp1252, ANSI_X3.4-1968, ISO-8859-15, MacRoman, Shift_JIS...);\n"
+		   "others are an error naming the encoding. Exit 1 when a file is missing or malformed, 125 on\n"
+		   "a usage error.\n");
 }
 
 static int parse_one(const char *format, const char *path, const char *root, const char *tool, struct out *o)

@@ -17,7 +17,8 @@
  * XML is parsed with expat, streaming (no tree is built; expat's billion-laughs
  * protection stays on; external entities and external DTDs are never loaded). Input that
  * is not valid UTF-8 is repaired (U+FFFD) before expat sees it, unless the document
- * declares another encoding. JSON is parsed with jansson from a buffer capped at
+ * declares another encoding: any that iconv knows and expat's model allows (xmlenc.h;
+ * ASCII aliases are read as UTF-8), others are an error naming the encoding. JSON is parsed with jansson from a buffer capped at
  * lim.max_json bytes (64 MiB by default); a bigger document is an error, not a
  * truncation. Text fields (message, details) are cut at lim.max_text bytes of input with
  * the marker "[… N bytes cut]" (the output can be up to 3 times longer when the kept

@@ -11,8 +11,10 @@
 #include "parser_int.h"
 
 #include "boundtext.h"
+#include "xmlenc.h"
 
 #include <expat.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,6 +34,8 @@ struct xr {
 	XML_Parser xp;
 	enum xkind kind;
 	enum xmode mode;
+	bool utf16;          /* detected from the first bytes */
+	struct xe_map *enc;  /* the declared encoding's map until expat takes it */
 	char sniff[RS_XML_SNIFF];
 	size_t nsniff;
 	struct rs_utf8_state u8;
@@ -770,50 +774,111 @@ static int push(struct xr *x, const char *buf, size_t len, bool final)
 	return 0;
 }
 
+/* The declared encoding (from the sniffed declaration; off: its offset in x->sniff):
+ * UTF-8 and ASCII stay on the repair path (expat told to read UTF-8, which ASCII is a
+ * subset of), expat's own encodings are passed as they are, any other one gets its byte
+ * map now (handed to expat by xmlreport_on_encoding). 0, or -1 with the error naming the
+ * encoding at its position. */
+static int sniff_encoding(struct xr *x, const char *name, size_t namelen, size_t off, size_t bom)
+{
+	char shown[XE_NAME_MAX + 1], why[192];
+	unsigned long line = 1, col = 1;
+	struct xe_map *m;
+
+	x->mode = XM_REPAIR;
+	if (namelen <= XE_NAME_MAX && !xe_name_valid(name, namelen))
+		return 0; /* not an encoding name: expat says the declaration is malformed */
+	snprintf(shown, sizeof(shown), "%.*s", (int)(namelen < XE_NAME_MAX ? namelen : XE_NAME_MAX), name);
+	for (size_t i = bom; i < off; i++, col++)
+		if (x->sniff[i] == '\n' || (x->sniff[i] == '\r' && (i + 1 >= off || x->sniff[i + 1] != '\n')))
+			line++, col = 0;
+	if (namelen > XE_NAME_MAX)
+		return rs_p_fail(x->p, line, col, "unsupported encoding \"%s...\": name longer than %d characters",
+				 shown, XE_NAME_MAX);
+	switch (xe_builtin(shown)) {
+	case XE_UTF8:
+		return 0;
+	case XE_ASCII:
+		break;
+	case XE_EXPAT:
+		x->mode = XM_RAW;
+		return 0;
+	case XE_TABLE:
+		if (!(m = xe_map_new(shown, why, sizeof(why))))
+			return rs_p_fail(x->p, line, col, "unsupported encoding \"%s\": %s", shown, why);
+		if (xe_map_kind(m) == XE_TABLE) {
+			x->enc = m;
+			x->mode = XM_RAW;
+			return 0;
+		}
+		xe_map_free(m); /* an alias of UTF-8 or US-ASCII */
+		break;
+	}
+	/* US-ASCII and its aliases: read as UTF-8 (same bytes; a stray non-ASCII byte is
+	 * repaired like in any UTF-8 report instead of failing it). */
+	if (XML_SetEncoding(x->xp, "UTF-8") != XML_STATUS_OK)
+		return rs_p_fail(x->p, 0, 0, "out of memory");
+	return 0;
+}
+
 /* Decides from the XML declaration whether bytes are repaired as UTF-8 (the default and
- * what every tool here writes) or passed to expat as declared (ISO-8859-1, UTF-16...). */
-static bool sniff_decide(struct xr *x, bool final)
+ * what most tools write) or passed to expat as declared (ISO-8859-1, UTF-16, Cp1252...).
+ * 1 decided, 0 more bytes needed, -1 error (an unsupported encoding). */
+static int sniff_decide(struct xr *x, bool final)
 {
 	const char *s = x->sniff;
-	size_t n = x->nsniff;
+	size_t n = x->nsniff, bom = 0, off, len;
 	const char *decl = "<?xml";
 
 	if (n >= 2 && (((unsigned char)s[0] == 0xFE && (unsigned char)s[1] == 0xFF) ||
 		       ((unsigned char)s[0] == 0xFF && (unsigned char)s[1] == 0xFE) || s[0] == '\0' || s[1] == '\0')) {
 		x->mode = XM_RAW; /* UTF-16 */
-		return true;
+		x->utf16 = true;
+		return 1;
 	}
-	if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-		s += 3;
-		n -= 3;
-	}
+	if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		bom = 3;
+	s += bom;
+	n -= bom;
 	for (size_t i = 0; i < n && i < 5; i++)
 		if (s[i] != decl[i]) {
 			x->mode = XM_REPAIR;
-			return true;
+			return 1;
 		}
 	const char *end = memmem(s, n, "?>", 2);
 
 	if (!end) {
 		if (final || x->nsniff == RS_XML_SNIFF) {
 			x->mode = XM_REPAIR;
-			return true;
+			return 1;
 		}
-		return false;
+		return 0;
 	}
-	const char *enc = memmem(s, (size_t)(end - s), "encoding", 8);
-
 	x->mode = XM_REPAIR;
-	if (enc) {
-		const char *q = enc + 8;
+	if (xe_decl_encoding(s, (size_t)(end + 2 - s), &off, &len) == 1 &&
+	    sniff_encoding(x, s + off, len, bom + off, bom) < 0)
+		return -1;
+	return 1;
+}
 
-		while (q < end && (*q == ' ' || *q == '=' || *q == '"' || *q == '\''))
-			q++;
-		if (q < end && strncasecmp(q, "utf-8", 5) != 0 && strncasecmp(q, "utf8", 4) != 0 &&
-		    strncasecmp(q, "us-ascii", 8) != 0 && strncasecmp(q, "ascii", 5) != 0)
-			x->mode = XM_RAW;
+/* expat met a declared encoding it does not know: the map sniff_encoding() built. */
+static int XMLCALL xmlreport_on_encoding(void *arg, const XML_Char *name, XML_Encoding *info)
+{
+	struct xr *x = arg;
+	struct xe_map *m = x->enc;
+
+	x->enc = NULL;
+	if (m && strcmp(xe_map_name(m), name) == 0) {
+		xe_map_to_expat(m, info);
+		return XML_STATUS_OK;
 	}
-	return true;
+	xe_map_free(m);
+	/* Not seen by the sniff: a UTF-16 document declaring a single-byte encoding, or a
+	 * declaration longer than the sniff (its bytes were already read as UTF-8). */
+	rs_p_fail(x->p, XML_GetCurrentLineNumber(x->xp), XML_GetCurrentColumnNumber(x->xp) + 1,
+		  "unsupported encoding \"%.*s\": %s", XE_NAME_MAX, name,
+		  x->utf16 ? "declared in a UTF-16 document" : "the XML declaration is longer than 512 bytes");
+	return XML_STATUS_ERROR;
 }
 
 static int xml_feed(struct rs_parser *p, const char *buf, size_t len)
@@ -822,6 +887,7 @@ static int xml_feed(struct rs_parser *p, const char *buf, size_t len)
 
 	if (x->mode == XM_SNIFF) {
 		size_t take = RS_XML_SNIFF - x->nsniff;
+		int d;
 
 		if (take > len)
 			take = len;
@@ -829,8 +895,8 @@ static int xml_feed(struct rs_parser *p, const char *buf, size_t len)
 		x->nsniff += take;
 		buf += take;
 		len -= take;
-		if (!sniff_decide(x, false))
-			return 0;
+		if ((d = sniff_decide(x, false)) <= 0)
+			return d;
 		if (push(x, x->sniff, x->nsniff, false) < 0)
 			return -1;
 	}
@@ -842,7 +908,8 @@ static int xml_finish(struct rs_parser *p)
 	struct xr *x = X(p);
 
 	if (x->mode == XM_SNIFF) {
-		sniff_decide(x, true);
+		if (sniff_decide(x, true) < 0)
+			return -1;
 		if (x->nsniff && push(x, x->sniff, x->nsniff, false) < 0)
 			return -1;
 	}
@@ -861,6 +928,7 @@ static void xml_destroy(struct rs_parser *p)
 		return;
 	if (x->xp)
 		XML_ParserFree(x->xp);
+	xe_map_free(x->enc);
 	case_clear(x);
 	rs_text_release(&x->text);
 	for (unsigned i = 0; i < RS_XML_SUITES; i++)
@@ -889,6 +957,7 @@ static int xml_init(struct rs_parser *p, enum xkind kind)
 		return -1;
 	XML_SetUserData(x->xp, x);
 	XML_SetElementHandler(x->xp, xmlreport_on_start, xmlreport_on_end);
+	XML_SetUnknownEncodingHandler(x->xp, xmlreport_on_encoding, x);
 	/* Never load external entities or DTDs (this is also expat's default). */
 	XML_SetParamEntityParsing(x->xp, XML_PARAM_ENTITY_PARSING_NEVER);
 	return 0;

@@ -1,5 +1,8 @@
 /*
- * libFuzzer target for one result format (RS_FUZZ_FORMAT, set by tests/fuzz/results.cmake).
+ * libFuzzer target for one result format (RS_FUZZ_FORMAT, set by tests/fuzz/results.cmake),
+ * or, with RS_FUZZ_ENCODINGS, for the XML formats in declared encodings: the input's
+ * first byte picks an encoding (single-byte, multi-byte, ASCII aliases, ones refused),
+ * its second byte the format, and the rest follows `<?xml version="1.0" encoding="..."?>`.
  *
  * The input is fed in two pieces (split where its first byte says) so that sequences cut
  * across feeds are exercised, with small bounds so that cutting is exercised too. Every
@@ -11,13 +14,14 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "parser.h"
 
-#ifndef RS_FUZZ_FORMAT
-#error "RS_FUZZ_FORMAT must name a format"
+#if !defined(RS_FUZZ_FORMAT) && !defined(RS_FUZZ_ENCODINGS)
+#error "RS_FUZZ_FORMAT must name a format (or RS_FUZZ_ENCODINGS be set)"
 #endif
 
 #define FUZZ_TEXT 256
@@ -72,9 +76,10 @@ static int fuzz_write(void *arg, const char *data, size_t len)
 }
 
 /* The writer path (what `parse` prints): every line one valid JSON object. */
-static void fuzz_writer(const uint8_t *data, size_t size, size_t cut, const struct rs_limits *lim)
+static void fuzz_writer(const char *format, const uint8_t *data, size_t size, size_t cut,
+			const struct rs_limits *lim)
 {
-	struct rs_parser *p = rs_parser_new(RS_FUZZ_FORMAT, "fuzz", fuzz_emit, NULL, lim);
+	struct rs_parser *p = rs_parser_new(format, "fuzz", fuzz_emit, NULL, lim);
 	struct sink k = {NULL, 0, 0};
 	struct rs_error err;
 	char *line, *save = NULL;
@@ -96,10 +101,10 @@ static void fuzz_writer(const uint8_t *data, size_t size, size_t cut, const stru
 	free(k.buf);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_run(const char *format, const uint8_t *data, size_t size)
 {
 	struct rs_limits lim = {.max_text = FUZZ_TEXT, .max_token = 64 * 1024, .max_json = 1024 * 1024, .max_depth = 64};
-	struct rs_parser *p = rs_parser_new(RS_FUZZ_FORMAT, "fuzz", fuzz_emit, NULL, &lim);
+	struct rs_parser *p = rs_parser_new(format, "fuzz", fuzz_emit, NULL, &lim);
 	struct rs_error err;
 	size_t cut = size ? (data[0] * size) / 256 : 0;
 
@@ -109,6 +114,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    rs_parser_feed(p, (const char *)data + cut, size - cut, &err) == 0)
 		(void)rs_parser_finish(p, &err);
 	rs_parser_free(p);
-	fuzz_writer(data, size, cut, &lim);
+	fuzz_writer(format, data, size, cut, &lim);
+}
+
+#ifdef RS_FUZZ_ENCODINGS
+static const char *const ENCODINGS[] = {
+	"Cp1252",    "windows-1250", "ISO-8859-15", "x-MacRoman", "KOI8-R",     "TIS-620", "CP1258",
+	"ANSI_X3.4-1968", "US-ASCII", "UTF8",       "ISO-8859-1", "UTF-8",      "Shift_JIS", "EUC-JP",
+	"Big5",      "GBK",          "EUC-TW",      "BIG5-HKSCS", "CP949",      "JOHAB",   "GB18030",
+	"ISO-2022-JP", "UTF-7",      "UCS-2",       "UTF-16",     "X-FOO",
+};
+static const char *const FORMATS[] = {"junit", "checkstyle", "pmd", "pmd-cpd"};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char decl[96];
+	uint8_t *doc;
+	int n;
+
+	if (size < 2)
+		return 0;
+	n = snprintf(decl, sizeof(decl), "<?xml version=\"1.0\" encoding=\"%s\"?>",
+		     ENCODINGS[data[0] % (sizeof(ENCODINGS) / sizeof(ENCODINGS[0]))]);
+	if (!(doc = malloc((size_t)n + size - 2)))
+		abort();
+	memcpy(doc, decl, (size_t)n);
+	memcpy(doc + n, data + 2, size - 2);
+	/* The split point comes from the body's first byte (fuzz_run), so the declaration is
+	 * cut across feeds too. */
+	fuzz_run(FORMATS[data[1] % 4], doc, (size_t)n + size - 2);
+	free(doc);
 	return 0;
 }
+#else
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_run(RS_FUZZ_FORMAT, data, size);
+	return 0;
+}
+#endif

@@ -1,5 +1,5 @@
 # Unit tests of agents/results (result parsers, fingerprints, the watcher).
-foreach(t boundtext fingerprint parser watch)
+foreach(t boundtext fingerprint parser watch xmlenc)
   sv_add_unit_test(results_${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/results/test_${t}.c LIBS sv_results)
 endforeach()
 # test_parser reads the fuzz seeds (real tool reports); test_watch runs the real phpunit

@@ -184,6 +184,143 @@ static void junit_latin1_declared_is_converted(void **state)
 	json_decref(ev);
 }
 
+/* Issue 7: the encodings tools write (Java without a locale, Windows build agents). */
+static void junit_declared_encodings_come_out_as_utf8(void **state)
+{
+	static const struct {
+		const char *enc;
+		const char *name;  /* "café" (and "€ 5" where the charset has the euro) in enc */
+		const char *want;  /* in UTF-8 */
+	} cases[] = {
+		{"Cp1252", "caf\xE9 \x80 5", "caf\xC3\xA9 \xE2\x82\xAC 5"},
+		{"windows-1252", "caf\xE9 \x80 5", "caf\xC3\xA9 \xE2\x82\xAC 5"},
+		{"ISO-8859-15", "caf\xE9 \xA4 5", "caf\xC3\xA9 \xE2\x82\xAC 5"},
+		{"ISO8859_15", "caf\xE9 \xA4 5", "caf\xC3\xA9 \xE2\x82\xAC 5"},
+		{"MacRoman", "caf\x8E \xDB 5", "caf\xC3\xA9 \xE2\x82\xAC 5"},
+		{"x-MacRoman", "caf\x8E", "caf\xC3\xA9"},
+		{"Cp1250", "caf\xE9 \x80 5", "caf\xC3\xA9 \xE2\x82\xAC 5"},
+		{"KOI8-R", "\xCB\xC1\xC6\xC5", "\xD0\xBA\xD0\xB0\xD1\x84\xD0\xB5"}, /* кафе */
+		{"ANSI_X3.4-1968", "caf&#233;", "caf\xC3\xA9"},
+		{"US-ASCII", "caf&#xE9;", "caf\xC3\xA9"},
+		{"UTF8", "caf\xC3\xA9", "caf\xC3\xA9"},
+		{"Shift_JIS", "\x82\xA0\xB1", "\xE3\x81\x82\xEF\xBD\xB1"},
+		{"EUC-JP", "\xA4\xA2", "\xE3\x81\x82"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char x[512];
+		int n = snprintf(x, sizeof(x),
+				 "<?xml version=\"1.0\" encoding=\"%s\"?>\n<testsuite name=\"%s\"><testcase "
+				 "name=\"%s\" classname=\"C\"><failure message=\"%s\">%s</failure></testcase></testsuite>",
+				 cases[i].enc, cases[i].name, cases[i].name, cases[i].name, cases[i].name);
+		json_t *whole, *bytes;
+		struct rs_error err;
+
+		if (collect_parse("junit", x, (size_t)n, 0, NULL, &whole, &err) != 0)
+			fail_msg("%s: %s", cases[i].enc, err.text);
+		assert_int_equal(json_array_size(whole), 1);
+		assert_string_equal(ev_str(whole, 0, "name"), cases[i].want);
+		assert_string_equal(ev_str(whole, 0, "suite"), cases[i].want);
+		assert_string_equal(ev_str(whole, 0, "message"), cases[i].want);
+		assert_string_equal(ev_str(whole, 0, "details"), cases[i].want);
+		/* One byte at a time: the declaration and every character cut across feeds. */
+		assert_int_equal(collect_parse("junit", x, (size_t)n, 1, NULL, &bytes, &err), 0);
+		assert_true(json_equal(whole, bytes));
+		json_decref(whole);
+		json_decref(bytes);
+	}
+}
+
+/* "ANSI_X3.4-1968" is read as UTF-8 (ASCII's superset): a tool that declared ASCII and
+ * wrote UTF-8 anyway keeps its text, a stray byte becomes U+FFFD like in UTF-8 reports. */
+static void junit_ascii_declared_with_non_ascii_bytes(void **state)
+{
+	const char x[] = "<?xml version=\"1.0\" encoding=\"ANSI_X3.4-1968\"?><testsuite>"
+			 "<testcase name=\"caf\xC3\xA9\"/><testcase name=\"caf\xE9\"/></testsuite>";
+	json_t *ev;
+	struct rs_error err;
+
+	(void)state;
+	assert_int_equal(collect_parse("junit", x, sizeof(x) - 1, 0, NULL, &ev, &err), 0);
+	assert_string_equal(ev_str(ev, 0, "name"), "caf\xC3\xA9");
+	assert_string_equal(ev_str(ev, 1, "name"), "caf\xEF\xBF\xBD");
+	json_decref(ev);
+}
+
+static void unsupported_encoding_is_named(const char *doc, size_t len, const char *format, unsigned long line,
+					  unsigned long column, const char *text)
+{
+	json_t *ev;
+	struct rs_error err;
+	char buf[1200];
+
+	assert_int_equal(collect_parse(format, doc, len, 0, NULL, &ev, &err), -1);
+	assert_int_equal(json_array_size(ev), 0);
+	if (err.line != line || err.column != column || !strstr(err.text, text))
+		fail_msg("got \"%s\", want %lu:%lu and \"%s\"", rs_error_format(&err, buf, sizeof(buf)), line,
+			 column, text);
+	json_decref(ev);
+	/* The same error one byte at a time. */
+	assert_int_equal(collect_parse(format, doc, len, 1, NULL, &ev, &err), -1);
+	assert_true(err.line == line && err.column == column && strstr(err.text, text));
+	json_decref(ev);
+}
+
+static void unsupported_encodings_are_errors_naming_them(void **state)
+{
+	static const char foo[] = "<?xml version=\"1.0\" encoding=\"X-FOO\"?><testsuite/>";
+	static const char gb[] = "<?xml version=\"1.0\"\n   encoding='GB18030'?><checkstyle/>";
+	static const char jis[] = "<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?><pmd/>";
+	static const char ebcdic[] = "<?xml version=\"1.0\" encoding=\"IBM037\"?><pmd-cpd/>";
+	/* UTF-16LE text declaring a single-byte encoding: contradictory. */
+	static const char u16[] = "<\0?\0x\0m\0l\0 \0v\0e\0r\0s\0i\0o\0n\0=\0\"\0001\0.\0000\0\"\0 \0e\0n\0c\0o\0d\0i\0n\0g\0="
+				  "\0\"\0C\0p\0001\0002\0005\0002\0\"\0?\0>\0<\0a\0/\0>\0";
+	char big[200];
+
+	(void)state;
+	unsupported_encoding_is_named(foo, sizeof(foo) - 1, "junit", 1, 31,
+				      "unsupported encoding \"X-FOO\": unknown to iconv");
+	unsupported_encoding_is_named(gb, sizeof(gb) - 1, "checkstyle", 2, 14,
+				      "unsupported encoding \"GB18030\": a character starting with byte 0x81");
+	unsupported_encoding_is_named(jis, sizeof(jis) - 1, "pmd", 1, 31,
+				      "unsupported encoding \"ISO-2022-JP\": it uses shift sequences");
+	unsupported_encoding_is_named(ebcdic, sizeof(ebcdic) - 1, "pmd-cpd", 1, 31,
+				      "unsupported encoding \"IBM037\": byte 0x3C is not '<'");
+	unsupported_encoding_is_named(u16, sizeof(u16) - 1, "junit", 1, 1,
+				      "unsupported encoding \"Cp1252\": declared in a UTF-16 document");
+	snprintf(big, sizeof(big), "<?xml version=\"1.0\" encoding=\"%080d\"?><a/>", 0);
+	big[31] = 'A'; /* a valid name of 80 characters */
+	unsupported_encoding_is_named(big, strlen(big), "junit", 1, 31, "name longer than 64 characters");
+}
+
+/* Checkstyle, pmd and pmd-cpd go through the same driver: one report each. */
+static void other_xml_formats_in_declared_encodings(void **state)
+{
+	const char cs[] = "<?xml version=\"1.0\" encoding=\"windows-1250\"?><checkstyle version=\"3\">"
+			  "<file name=\"/app/\xDA\xE8\x65t.php\"><error line=\"1\" severity=\"error\" "
+			  "message=\"Prom\xECnn\xE1\" source=\"X.Y\"/></file></checkstyle>";
+	const char pmd[] = "<?xml version=\"1.0\" encoding=\"KOI8-R\"?><pmd><file name=\"/app/a.php\">"
+			   "<violation beginline=\"1\" rule=\"R\" priority=\"1\">\xF3\xFE\xB3\xF4</violation></file></pmd>";
+	const char cpd[] = "<?xml version=\"1.0\" encoding=\"ANSI_X3.4-1968\"?><pmd-cpd>"
+			   "<duplication lines=\"2\" tokens=\"9\"><file path=\"/app/caf&#233;.php\" line=\"3\"/>"
+			   "<file path=\"/app/b.php\" line=\"4\"/><codefragment>x</codefragment></duplication></pmd-cpd>";
+	json_t *ev;
+	struct rs_error err;
+
+	(void)state;
+	assert_int_equal(collect_parse("checkstyle", cs, sizeof(cs) - 1, 0, NULL, &ev, &err), 0);
+	assert_string_equal(ev_str(ev, 0, "file"), "/app/\xC3\x9A\xC4\x8D" "et.php"); /* Účet */
+	assert_string_equal(ev_str(ev, 0, "message"), "Prom\xC4\x9Bnn\xC3\xA1");    /* Proměnná */
+	json_decref(ev);
+	assert_int_equal(collect_parse("pmd", pmd, sizeof(pmd) - 1, 0, NULL, &ev, &err), 0);
+	assert_string_equal(ev_str(ev, 0, "message"), "\xD0\xA1\xD0\xA7\xD0\x81\xD0\xA2"); /* СЧЁТ */
+	json_decref(ev);
+	assert_int_equal(collect_parse("pmd-cpd", cpd, sizeof(cpd) - 1, 0, NULL, &ev, &err), 0);
+	assert_string_equal(ev_str(ev, 0, "file"), "/app/caf\xC3\xA9.php");
+	json_decref(ev);
+}
+
 static void junit_empty_file_is_an_error(void **state)
 {
 	json_t *ev;
@@ -713,8 +850,10 @@ static void writer_and_callback_agree(void **state)
 		{"results_pmd_cpd", "pmd-cpd"},     {"results_phpstan_json", "phpstan-json"},
 		{"results_phploc_json", "phploc-json"},
 	};
-	const char *names[] = {"phpunit.xml", "phpcs.xml", "edge.xml", "latin1.xml", "badutf8.xml", "phpunit.txt",
-			       "escapes.txt", "phpmd.xml", "phpcpd.xml", "phpstan.json", "phploc.json"};
+	const char *names[] = {"phpunit.xml", "phpcs.xml",   "edge.xml",     "latin1.xml",   "badutf8.xml",
+			       "phpunit.txt", "escapes.txt", "phpmd.xml",    "phpcpd.xml",   "phpstan.json",
+			       "phploc.json", "cp1252.xml",  "ansi.xml",     "sjis.xml",     "iso885915.xml",
+			       "cp1250.xml",  "koi8r.xml",   "macroman.xml"};
 	int files = 0;
 
 	(void)state;
@@ -738,7 +877,7 @@ static void writer_and_callback_agree(void **state)
 			free(data);
 			files++;
 		}
-	assert_true(files >= 12); /* the seeds are there */
+	assert_true(files >= 20); /* the seeds are there */
 	same_both_ways("junit", PHPUNIT_JUNIT, strlen(PHPUNIT_JUNIT), 0);
 	same_both_ways("teamcity", TEAMCITY, strlen(TEAMCITY), 5);
 	{
@@ -768,6 +907,10 @@ int main(void)
 		cmocka_unit_test(junit_external_entity_is_not_loaded),
 		cmocka_unit_test(junit_invalid_utf8_is_repaired),
 		cmocka_unit_test(junit_latin1_declared_is_converted),
+		cmocka_unit_test(junit_declared_encodings_come_out_as_utf8),
+		cmocka_unit_test(junit_ascii_declared_with_non_ascii_bytes),
+		cmocka_unit_test(unsupported_encodings_are_errors_naming_them),
+		cmocka_unit_test(other_xml_formats_in_declared_encodings),
 		cmocka_unit_test(junit_empty_file_is_an_error),
 		cmocka_unit_test(junit_truncated_file_reports_position_and_finished_tests),
 		cmocka_unit_test(junit_wrong_root_is_an_error),
