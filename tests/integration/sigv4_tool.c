@@ -209,9 +209,7 @@ int main(int argc, char **argv)
 				all = na;
 				cap_all = nc;
 			}
-			all[n_all] = t;
-			all[n_all].rq.headers = all[n_all].headers;
-			n_all++;
+			all[n_all++] = t; /* rq.headers is pointed at its copy once the array stops moving */
 			continue;
 		}
 		if (sigv4_sign(&t.rq, &t.p, &out) < 0) {
@@ -233,8 +231,11 @@ int main(int argc, char **argv)
 	free(line);
 	if (repeat > 0) {
 		long ok = 0;
-		double t0 = tool_now();
+		double t0;
 
+		for (size_t i = 0; i < n_all; i++)
+			all[i].rq.headers = all[i].headers;
+		t0 = tool_now();
 		for (long r = 0; r < repeat; r++)
 			for (size_t i = 0; i < n_all; i++) {
 				struct sigv4_out out;
