@@ -940,3 +940,27 @@ void sigv4_out_clear(struct sigv4_out *out)
 	sigv4_wipe_free(out->string_to_sign);
 	OPENSSL_cleanse(out, sizeof *out);
 }
+
+char *sigv4_debug_text(const struct sigv4_out *out)
+{
+	static const char key[] = "\nx-amz-security-token:";
+	struct sbuf b = { 0 };
+	const char *cr, *tok;
+
+	if (!out || !out->canonical_request || !out->string_to_sign)
+		return NULL;
+	cr = out->canonical_request;
+	/* The token's line in the canonical headers (never the first line: the method is). */
+	tok = strstr(cr, key);
+	if (tok) {
+		const char *eol = strchr(tok + 1, '\n');
+
+		sbuf_addn(&b, cr, (size_t)(tok - cr) + sizeof key - 1);
+		sbuf_adds(&b, "<redacted>");
+		cr = eol ? eol : tok + strlen(tok);
+	}
+	sbuf_adds(&b, cr);
+	sbuf_adds(&b, "\n\n");
+	sbuf_adds(&b, out->string_to_sign);
+	return sbuf_take(&b);
+}
