@@ -32,6 +32,7 @@ void awscmd_usage(void)
 	       "\n"
 	       "  SERVICE     ecs, ecr, logs (JSON 1.1); route53 (REST-XML: ListHostedZones,\n"
 	       "              GetHostedZone, ListResourceRecordSets, GetChange, ListHostedZonesByName);\n"
+	       "              s3 (path-style: ListBuckets, ListObjectsV2, GetBucketLocation);\n"
 	       "              sts, iam (query protocol: top-level string and number parameters)\n"
 	       "  OPERATION   the API name (ListClusters) or the aws CLI's form (list-clusters)\n"
 	       "  JSON        the request parameters as a JSON object, inline, file://PATH or - (stdin);\n"
@@ -136,9 +137,11 @@ static int encode(const char *s, char *out, size_t cap)
 	return 0;
 }
 
-/* Route 53's REST-XML reads: OPERATION -> path (with one id) and query parameters. */
+/* REST-XML reads (Route 53, S3 path-style): OPERATION -> path (with one id) and query. */
 struct r53_op {
+	const char *service;
 	const char *name;
+	const char *fixed_query;  /* always sent first ("list-type=2"), or "" */
 	const char *path;      /* the path, or the part before the id */
 	const char *path_tail; /* after the id */
 	const char *id_param;  /* the JSON parameter holding the id, NULL: none */
@@ -147,14 +150,18 @@ struct r53_op {
 };
 
 static const struct r53_op r53_ops[] = {
-	{"ListHostedZones", "/2013-04-01/hostedzone", "", NULL, NULL,
+	{"route53", "ListHostedZones", "", "/2013-04-01/hostedzone", "", NULL, NULL,
 	 {{"Marker", "marker"}, {"MaxItems", "maxitems"}, {"DelegationSetId", "delegationsetid"}, {NULL, NULL}}},
-	{"GetHostedZone", "/2013-04-01/hostedzone/", "", "Id", "/hostedzone/", {{NULL, NULL}}},
-	{"ListResourceRecordSets", "/2013-04-01/hostedzone/", "/rrset", "HostedZoneId", "/hostedzone/",
+	{"route53", "GetHostedZone", "", "/2013-04-01/hostedzone/", "", "Id", "/hostedzone/", {{NULL, NULL}}},
+	{"route53", "ListResourceRecordSets", "", "/2013-04-01/hostedzone/", "/rrset", "HostedZoneId", "/hostedzone/",
 	 {{"StartRecordName", "name"}, {"StartRecordType", "type"}, {"MaxItems", "maxitems"}, {NULL, NULL}}},
-	{"GetChange", "/2013-04-01/change/", "", "Id", "/change/", {{NULL, NULL}}},
-	{"ListHostedZonesByName", "/2013-04-01/hostedzonesbyname", "", NULL, NULL,
+	{"route53", "GetChange", "", "/2013-04-01/change/", "", "Id", "/change/", {{NULL, NULL}}},
+	{"route53", "ListHostedZonesByName", "", "/2013-04-01/hostedzonesbyname", "", NULL, NULL,
 	 {{"DNSName", "dnsname"}, {"HostedZoneId", "hostedzoneid"}, {"MaxItems", "maxitems"}, {NULL, NULL}}},
+	{"s3", "ListBuckets", "", "/", "", NULL, NULL, {{NULL, NULL}}},
+	{"s3", "ListObjectsV2", "list-type=2", "/", "", "Bucket", "",
+	 {{"Prefix", "prefix"}, {"MaxKeys", "max-keys"}, {"ContinuationToken", "continuation-token"}, {NULL, NULL}}},
+	{"s3", "GetBucketLocation", "location", "/", "", "Bucket", "", {{NULL, NULL}}},
 };
 
 static const char *param_text(json_t *v, char *buf, size_t cap)
@@ -170,8 +177,8 @@ static const char *param_text(json_t *v, char *buf, size_t cap)
 	return NULL;
 }
 
-static int build_route53(const char *op, json_t *in, char *path, size_t pcap, char *query, size_t qcap,
-                         char *err, size_t errlen)
+static int build_rest(const char *service, const char *op, json_t *in, char *path, size_t pcap, char *query,
+                      size_t qcap, char *err, size_t errlen)
 {
 	const struct r53_op *r = NULL;
 	char enc[1024], num[32];
@@ -180,11 +187,12 @@ static int build_route53(const char *op, json_t *in, char *path, size_t pcap, ch
 	json_t *v;
 
 	for (size_t i = 0; i < sizeof r53_ops / sizeof r53_ops[0]; i++)
-		if (strcmp(op, r53_ops[i].name) == 0)
+		if (strcmp(service, r53_ops[i].service) == 0 && strcmp(op, r53_ops[i].name) == 0)
 			r = &r53_ops[i];
 	if (!r) {
-		snprintf(err, errlen, "route53 %s: not supported here (only the reads: ListHostedZones, GetHostedZone, "
-		         "ListResourceRecordSets, GetChange, ListHostedZonesByName)", op);
+		snprintf(err, errlen, "%s %s: not supported here (only the reads: %s)", service, op,
+		         strcmp(service, "s3") == 0 ? "ListBuckets, ListObjectsV2, GetBucketLocation" :
+		         "ListHostedZones, GetHostedZone, ListResourceRecordSets, GetChange, ListHostedZonesByName");
 		return -1;
 	}
 	json_object_foreach(in, key, v) {
@@ -192,7 +200,7 @@ static int build_route53(const char *op, json_t *in, char *path, size_t pcap, ch
 		for (int k = 0; k < 4 && r->query[k][0]; k++)
 			known |= strcmp(key, r->query[k][0]) == 0;
 		if (!known) {
-			snprintf(err, errlen, "route53 %s: unknown parameter %s", op, key);
+			snprintf(err, errlen, "%s %s: unknown parameter %s", service, op, key);
 			return -1;
 		}
 	}
@@ -200,32 +208,32 @@ static int build_route53(const char *op, json_t *in, char *path, size_t pcap, ch
 		const char *id = json_string_value(json_object_get(in, r->id_param));
 		size_t pl = strlen(r->id_prefix);
 		if (!id || !*id) {
-			snprintf(err, errlen, "route53 %s: parameter %s (a string) is required", op, r->id_param);
+			snprintf(err, errlen, "%s %s: parameter %s (a string) is required", service, op, r->id_param);
 			return -1;
 		}
 		if (strncmp(id, r->id_prefix, pl) == 0)
 			id += pl;
 		if (encode(id, enc, sizeof enc) < 0) {
-			snprintf(err, errlen, "route53 %s: %s: too long", op, r->id_param);
+			snprintf(err, errlen, "%s %s: %s: too long", service, op, r->id_param);
 			return -1;
 		}
 		snprintf(path, pcap, "%s%s%s", r->path, enc, r->path_tail);
 	} else {
 		snprintf(path, pcap, "%s", r->path);
 	}
-	query[0] = '\0';
+	q = (size_t)snprintf(query, qcap, "%s", r->fixed_query);
 	for (int k = 0; k < 4 && r->query[k][0]; k++) {
 		const char *t;
 		v = json_object_get(in, r->query[k][0]);
 		if (!v)
 			continue;
 		if (!(t = param_text(v, num, sizeof num)) || encode(t, enc, sizeof enc) < 0) {
-			snprintf(err, errlen, "route53 %s: %s: not a usable string", op, r->query[k][0]);
+			snprintf(err, errlen, "%s %s: %s: not a usable string", service, op, r->query[k][0]);
 			return -1;
 		}
 		q += (size_t)snprintf(query + q, qcap - q, "%s%s=%s", q ? "&" : "", r->query[k][1], enc);
 		if (q >= qcap) {
-			snprintf(err, errlen, "route53 %s: parameters too long", op);
+			snprintf(err, errlen, "%s %s: parameters too long", service, op);
 			return -1;
 		}
 	}
@@ -294,18 +302,14 @@ static int call(struct aws_client *c, const struct aws_service *svc, const char 
 		rc = aws_client_json(c, svc->name, op, in, &out, &r);
 		break;
 	case AWS_PROTO_RESTXML:
-		if (strcmp(svc->name, "route53") != 0) {
-			fprintf(stderr, "stagevisor aws: %s: REST-XML calls of this service are for the library, not this "
-			        "command (route53 reads are supported)\n", svc->name);
-			return AWSCMD_USAGE;
-		}
-		if (build_route53(op, in, path, sizeof path, query, sizeof query, err, sizeof err) < 0) {
+		if (build_rest(svc->name, op, in, path, sizeof path, query, sizeof query, err, sizeof err) < 0) {
 			fprintf(stderr, "stagevisor aws: %s\n", err);
 			return AWSCMD_USAGE;
 		}
 		ac.method = "GET";
 		ac.path = path;
 		ac.query = query;
+		ac.unsigned_payload = false; /* S3: the empty body's hash, signed */
 		rc = aws_client_call(c, &ac, &r);
 		break;
 	default:

@@ -132,6 +132,17 @@ static int plural_name(const char *n)
 	return 1;
 }
 
+/* S3's flattened lists: repeated elements straight in the parent, one element still a list. */
+static int flattened_list(const char *name)
+{
+	static const char *const names[] = {"Contents", "CommonPrefixes", "Versions", "DeleteMarkers", "Deleted"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static json_t *leaf(const struct node *n)
 {
 	const char *s = n->text ? n->text : "", *e;
@@ -185,7 +196,13 @@ static json_t *convert(const struct node *n)
 		json_t *prev = json_object_get(out, n->kids[i]->name);
 		if (!(v = convert(n->kids[i])))
 			goto oom;
-		if (!prev) {
+		if (!prev && flattened_list(n->kids[i]->name)) {
+			json_t *arr = json_array();
+			if (!arr || json_array_append_new(arr, v) < 0 || json_object_set_new(out, n->kids[i]->name, arr) < 0) {
+				json_decref(arr);
+				goto oom;
+			}
+		} else if (!prev) {
 			if (json_object_set_new(out, n->kids[i]->name, v) < 0)
 				goto oom;
 		} else if (json_is_array(prev) && i > 0 && strcmp(n->kids[i - 1]->name, n->kids[i]->name) == 0) {
@@ -242,7 +259,17 @@ json_t *aws_xml_to_json(const char *xml, size_t len, const char *operation, char
 		return NULL;
 	}
 	if (b.root->nkids == 0) {
+		/* a one-value answer (<LocationConstraint/>): {"LocationConstraint": text or null} */
+		json_t *v = leaf(b.root);
 		out = json_object();
+		if (out && v && json_is_string(v) && !*json_string_value(v)) {
+			json_decref(v);
+			v = json_null();
+		}
+		if (!out || !v || json_object_set_new(out, b.root->name, v) < 0) {
+			json_decref(out);
+			out = NULL;
+		}
 	} else {
 		struct node wrapper = *b.root;
 		/* the root's children as an object, even when they look like a list */

@@ -6,7 +6,9 @@
  * "<Operation>Result" element is unwrapped and ResponseMetadata dropped. An element with
  * children is an object, a repeated child name an array; an element whose children all share
  * one name and whose name is that name plus "s" (HostedZones/HostedZone), or whose children are
- * "member"/"item", is an array; an empty plural element is []. Leaf text "true"/"false" becomes a
+ * "member"/"item", is an array; an empty plural element is []; S3's flattened lists (Contents,
+ * CommonPrefixes, Versions, DeleteMarkers, Deleted) are arrays even with one element; a root
+ * without children is {"Root": text or null}. Leaf text "true"/"false" becomes a
  * boolean, anything else a string (numbers too: without the model, "123456789012" could be an
  * account id as well as a count). These are guesses: callers read the fields they need by name.
  *

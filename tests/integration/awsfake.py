@@ -140,7 +140,8 @@ def moto_or_skip_reason():
 
 ALLOW_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["ecs:*", "ecr:*", "logs:Describe*", "sts:*"], "Resource": "*"}],
+    "Statement": [{"Effect": "Allow", "Action": ["ecs:*", "ecr:*", "logs:Describe*", "sts:*", "s3:List*", "s3:CreateBucket",
+                                                 "s3:PutObject", "s3:GetBucketLocation"], "Resource": "*"}],
 }
 
 
