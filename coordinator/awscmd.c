@@ -274,6 +274,119 @@ fail:
 	return NULL;
 }
 
+/* A double as Python's repr() writes it (what `aws` prints): the shortest text that reads back
+ * to the same value, fixed notation for exponents from -4 to 15 (with ".0" when integral),
+ * else d.ddde+XX. */
+static void python_real(double v, char *out, size_t cap)
+{
+	char digits[40], *e;
+	int p, exp;
+
+	if (v != v || v - v != 0) { /* NaN, infinities: not JSON; jansson never yields them */
+		snprintf(out, cap, "null");
+		return;
+	}
+	for (p = 1; p <= 17; p++) {
+		snprintf(digits, sizeof digits, "%.*e", p - 1, v);
+		if (strtod(digits, NULL) == v)
+			break;
+	}
+	e = strchr(digits, 'e');
+	exp = atoi(e + 1);
+	*e = '\0';
+	if (exp >= -4 && exp < 16) {
+		snprintf(out, cap, "%.*f", p - 1 - exp > 0 ? p - 1 - exp : 0, v);
+		if (!strchr(out, '.'))
+			strncat(out, ".0", cap - strlen(out) - 1);
+	} else {
+		/* digits is "d.ddd" or "d"; Python drops nothing more and writes at least two exponent digits */
+		snprintf(out, cap, "%se%c%02d", digits, exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+	}
+}
+
+static void print_string(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\b': fputs("\\b", f); break;
+		case '\f': fputs("\\f", f); break;
+		default:
+			if (c < 0x20)
+				fprintf(f, "\\u%04x", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void print_value(FILE *f, json_t *v, int depth)
+{
+	char num[64];
+	size_t i, n;
+	const char *key;
+	json_t *x;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (!json_object_size(v)) {
+			fputs("{}", f);
+			break;
+		}
+		fputs("{\n", f);
+		n = 0;
+		json_object_foreach(v, key, x) {
+			fprintf(f, "%*s", 4 * (depth + 1), "");
+			print_string(f, key, strlen(key));
+			fputs(": ", f);
+			print_value(f, x, depth + 1);
+			fputs(++n < json_object_size(v) ? ",\n" : "\n", f);
+		}
+		fprintf(f, "%*s}", 4 * depth, "");
+		break;
+	case JSON_ARRAY:
+		if (!json_array_size(v)) {
+			fputs("[]", f);
+			break;
+		}
+		fputs("[\n", f);
+		json_array_foreach(v, i, x) {
+			fprintf(f, "%*s", 4 * (depth + 1), "");
+			print_value(f, x, depth + 1);
+			fputs(i + 1 < json_array_size(v) ? ",\n" : "\n", f);
+		}
+		fprintf(f, "%*s]", 4 * depth, "");
+		break;
+	case JSON_STRING:
+		print_string(f, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		fprintf(f, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		python_real(json_real_value(v), num, sizeof num);
+		fputs(num, f);
+		break;
+	case JSON_TRUE: fputs("true", f); break;
+	case JSON_FALSE: fputs("false", f); break;
+	default: fputs("null", f); break;
+	}
+}
+
+int awscmd_print_json(FILE *f, json_t *v)
+{
+	print_value(f, v, 0);
+	fputc('\n', f);
+	return ferror(f) ? -1 : 0;
+}
+
 static int exit_code_for(const struct aws_error *e)
 {
 	if (e->transport || strcmp(e->code, "MalformedResponse") == 0 || strcmp(e->code, "ResponseTooLarge") == 0)
@@ -288,7 +401,7 @@ static int call(struct aws_client *c, const struct aws_service *svc, const char 
 	struct aws_result r;
 	json_t *out = NULL;
 	char line[2048], err[512], path[2048], query[4096];
-	char *text = NULL, *body = NULL;
+	char *body = NULL;
 	struct aws_http_header h[1];
 	struct aws_call ac;
 	int rc;
@@ -345,15 +458,13 @@ static int call(struct aws_client *c, const struct aws_service *svc, const char 
 		rc = exit_code_for(&r.error);
 		goto done;
 	}
-	text = json_dumps(out, JSON_INDENT(4) | JSON_ENSURE_ASCII);
-	if (!text || printf("%s\n", text) < 0 || fflush(stdout) != 0) {
+	if (awscmd_print_json(stdout, out) < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "stagevisor aws: cannot write the answer: %s\n", strerror(errno));
 		rc = AWSCMD_TRANSPORT;
 		goto done;
 	}
 	rc = AWSCMD_OK;
 done:
-	free(text);
 	json_decref(out);
 	aws_result_clear(&r);
 	return rc;

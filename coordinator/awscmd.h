@@ -12,6 +12,9 @@
 #define SV_COORD_AWSCMD_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
 
 #define AWSCMD_OK 0
 #define AWSCMD_AWS_ERROR 1
@@ -23,5 +26,9 @@ void awscmd_usage(void);
 
 /* "list-clusters" -> "ListClusters"; an API name is copied as is. -1 when not a name. */
 int awscmd_operation_name(const char *in, char *out, size_t cap);
+
+/* Prints v as `aws` prints JSON (Python's json.dumps, indent 4, non-ASCII as is, floats as
+ * Python's repr), then a newline. 0, or -1 on a write error. */
+int awscmd_print_json(FILE *f, json_t *v);
 
 #endif
