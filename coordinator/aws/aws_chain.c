@@ -22,6 +22,7 @@ struct aws_chain {
 	int have;
 	enum provider prov;
 	time_t next_try;
+	int force_refresh;
 	char imds_token[512];
 	int imds_have_token; /* 1 token, 0 none yet, -1 IMDSv1 (the token PUT is not supported) */
 	time_t imds_token_time;
@@ -440,17 +441,27 @@ static int from_provider(struct aws_chain *ch, enum provider p, time_t now, stru
 	}
 }
 
+int aws_chain_invalidate(struct aws_chain *ch)
+{
+	if (!ch->have || (ch->prov != P_CONTAINER && ch->prov != P_IMDS))
+		return 0;
+	ch->force_refresh = 1;
+	return 1;
+}
+
 int aws_chain_get(struct aws_chain *ch, time_t now, struct aws_creds *out, char *err, size_t errlen)
 {
 	char notes[1024] = "", e2[512] = "";
 	struct aws_creds fresh;
 	int r;
 
-	if (ch->have && (ch->cur.expiration == 0 || now < ch->cur.expiration - AWS_CHAIN_REFRESH_S))
+	if (ch->have && !ch->force_refresh &&
+	    (ch->cur.expiration == 0 || now < ch->cur.expiration - AWS_CHAIN_REFRESH_S))
 		goto give;
-	if (ch->have && now < ch->next_try && now + AWS_CHAIN_MIN_VALID_S < ch->cur.expiration)
+	if (ch->have && !ch->force_refresh && now < ch->next_try && now + AWS_CHAIN_MIN_VALID_S < ch->cur.expiration)
 		goto give;
 	if (ch->have) {
+		ch->force_refresh = 0;
 		/* Temporary credentials due for refresh: ask the provider they came from. */
 		r = from_provider(ch, ch->prov, now, &fresh, e2, sizeof e2, notes, sizeof notes);
 		if (r > 0) {

@@ -65,6 +65,12 @@ void aws_chain_free(struct aws_chain *ch);
  * provider has any, a provider is misconfigured, or refreshing failed and the old ones expired. */
 int aws_chain_get(struct aws_chain *ch, time_t now, struct aws_creds *out, char *err, size_t errlen);
 
+/* AWS said the session token expired before its announced expiration (revoked, or a clock
+ * off): when the credentials came from the container endpoint or instance metadata, the next
+ * aws_chain_get() refreshes them. 1 when a refresh will happen, 0 when they cannot be refreshed
+ * (environment, files). */
+int aws_chain_invalidate(struct aws_chain *ch);
+
 /* Counters for tests and --debug: fetches from a metadata endpoint, failed refreshes. */
 unsigned aws_chain_fetches(const struct aws_chain *ch);
 unsigned aws_chain_failed_refreshes(const struct aws_chain *ch);

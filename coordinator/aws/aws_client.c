@@ -215,7 +215,7 @@ int aws_client_call(struct aws_client *c, const struct aws_call *call, struct aw
 	struct sigv4_header shdrs[MAX_EXTRA_HEADERS + 1];
 	struct aws_creds creds;
 	enum aws_ratelimit_category cat;
-	bool skew_retried = false;
+	bool skew_retried = false, token_retried = false;
 	int quota_taken = 0, rc = -1;
 	unsigned attempt = 0;
 	const char *path = call->path && *call->path ? call->path : "/";
@@ -357,6 +357,16 @@ int aws_client_call(struct aws_client *c, const struct aws_call *call, struct aw
 			r->skew_corrected = true;
 			debugf(c, "aws: clock skew: the server's clock is %+lld s from ours; retrying once", c->skew);
 			attempt--; /* the corrected retry does not use up an attempt */
+			r->attempts = attempt;
+			continue;
+		}
+		/* A session token AWS calls expired before its time: fresh credentials, once. */
+		if (!token_retried && (strcmp(r->error.code, "ExpiredToken") == 0 ||
+		                       strcmp(r->error.code, "ExpiredTokenException") == 0) &&
+		    aws_chain_invalidate(c->chain)) {
+			token_retried = true;
+			debugf(c, "aws: %s: refreshing the temporary credentials and retrying once", r->error.code);
+			attempt--;
 			r->attempts = attempt;
 			continue;
 		}

@@ -1,7 +1,7 @@
 """The credential chain of `stagevisor aws` (issue 8) with emulated metadata endpoints on
 loopback: EC2 instance metadata (IMDSv2: token PUT, role, credentials; a 401 on a stale token
 fetches a new one; credentials that expire during the call are refreshed; a failed refresh keeps
-the still-valid ones) and the ECS container-credentials endpoint (FULL_URI, token file). The
+the still-valid ones; an ExpiredTokenException answer refreshes them once) and the ECS container-credentials endpoint (FULL_URI, token file). The
 credentials they hand out sign requests to a stand-in endpoint that records the key, and, with
 moto installed, real calls to moto with authentication on. No test lets the chain reach
 169.254.169.254 or 169.254.170.2: IMDS is pointed at loopback or disabled. No secret (keys,
@@ -88,6 +88,23 @@ class Chain(unittest.TestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual([q["access_key"] for q in s.requests], ["ASIAIMDS0001", "ASIAIMDS0001"])
         self.assertEqual(m.creds_served, 2)
+
+    def test_expired_token_answer_refreshes_once(self):
+        # AWS calls generation 1's token expired before its announced time: generation 2 is
+        # fetched and the call retried once; a second ExpiredTokenException is final
+        m = self.imds([creds_doc(1, 6 * 3600), creds_doc(2, 6 * 3600)])
+        expired = json_error(400, "ExpiredTokenException", "The security token included in the request is expired")
+        s = self.peer(ScriptedAws([lambda q: expired if q["access_key"] == "ASIAIMDS0001" else OK]))
+        r = self.run_aws(s.url, self.imds_env(m))
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([q["access_key"] for q in s.requests], ["ASIAIMDS0001", "ASIAIMDS0002"])
+        m2 = self.imds([creds_doc(3, 6 * 3600)])
+        s.script = [expired]
+        s.requests.clear()
+        r = self.run_aws(s.url, self.imds_env(m2))
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(len(s.requests), 2)
+        self.assertRegex(r.error_line(), r"^ecs ListClusters: ExpiredTokenException: ")
 
     def test_expired_credentials_refused(self):
         m = self.imds([creds_doc(1, -30)])

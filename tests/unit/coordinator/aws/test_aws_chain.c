@@ -429,6 +429,28 @@ static void failed_refresh_after_expiry_is_fatal(void **state)
 	assert_int_equal(get(f, exp + 10), 0);
 }
 
+static void invalidate_refreshes_metadata_credentials_only(void **state)
+{
+	struct fx *f = *state;
+	f->env = (struct fake_env){{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds/x", NULL}};
+	start(f, NULL);
+	assert_int_equal(get(f, T0), 0);
+	assert_string_equal(f->c.access_key, "ASIAC0");
+	f->w.generation = 1;
+	assert_int_equal(get(f, T0 + 1), 0);
+	assert_string_equal(f->c.access_key, "ASIAC0"); /* cached */
+	assert_int_equal(aws_chain_invalidate(f->ch), 1);
+	assert_int_equal(get(f, T0 + 2), 0);
+	assert_string_equal(f->c.access_key, "ASIAC1");
+	assert_int_equal(f->w.container_gets, 2);
+	aws_chain_free(f->ch);
+	f->ch = NULL;
+	f->env = (struct fake_env){{"AWS_ACCESS_KEY_ID", "ENVAK", "AWS_SECRET_ACCESS_KEY", "ENVSK", NULL}};
+	start(f, NULL);
+	assert_int_equal(get(f, T0), 0);
+	assert_int_equal(aws_chain_invalidate(f->ch), 0);
+}
+
 static void already_expired_refused(void **state)
 {
 	struct fx *f = *state;
@@ -450,6 +472,7 @@ int main(void)
 		T(nothing_found_says_what_was_tried), T(imds_unreachable_is_absent), T(assume_role_refused),
 		T(refresh_before_expiry), T(failed_refresh_keeps_valid_credentials),
 		T(failed_refresh_after_expiry_is_fatal), T(already_expired_refused),
+		T(invalidate_refreshes_metadata_credentials_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
