@@ -243,6 +243,11 @@ void aws_error_from_response(struct aws_error *e, long status, const char *conte
 	if (!e->message[0]) {
 		if (len == 0) {
 			snprintf(e->message, sizeof e->message, "%s (empty body)", reason(status));
+		} else if (find_ci(b, (size_t)(end - b), "AWS4-HMAC-SHA256") || find_ci(b, (size_t)(end - b), "Security-Token") ||
+		           find_ci(b, (size_t)(end - b), "Signature=")) {
+			/* A proxy that echoes the request: its signature and token stay out of the line. */
+			snprintf(e->message, sizeof e->message, "%s (%zu bytes, not shown: they echo the request's "
+			         "credentials)", reason(status), len);
 		} else {
 			clean(excerpt, sizeof excerpt, b, (size_t)(end - b));
 			snprintf(e->message, sizeof e->message, "%s (%zu bytes: %s%s)", reason(status), len, excerpt,

@@ -82,6 +82,9 @@ static void other_bodies(void **state)
 	                    "ecs RunTask: HTTP 500: truncated or malformed JSON error body (23 bytes)");
 	assert_string_equal(line(503, NULL, NULL, NULL, ""), "ecs RunTask: HTTP 503: Service Unavailable (empty body)");
 	assert_string_equal(line(400, NULL, NULL, NULL, NULL), "ecs RunTask: HTTP 400: Bad Request (empty body)");
+	assert_string_equal(line(400, NULL, NULL, NULL, "you sent: Authorization: AWS4-HMAC-SHA256 Credential=AK/x, "
+	                         "SignedHeaders=host, Signature=abc\nX-Amz-Security-Token: tok"),
+	                    "ecs RunTask: HTTP 400: Bad Request (118 bytes, not shown: they echo the request's credentials)");
 	assert_string_equal(line(418, NULL, NULL, NULL, "I'm a\r\nteapot"),
 	                    "ecs RunTask: HTTP 418: Client Error (13 bytes: I'm a teapot)");
 }
