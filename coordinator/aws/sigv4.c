@@ -14,6 +14,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#endif
 
 #define SIGV4_ALGORITHM "AWS4-HMAC-SHA256"
 #define SIGV4_HEX_SHA256 64
@@ -418,31 +422,93 @@ static void sigv4_hex(const unsigned char *md, size_t n, char *hex)
 	hex[2 * n] = '\0';
 }
 
-static int sigv4_sha256_hex(const void *data, size_t n, char hex[SIGV4_HEX_SHA256 + 1])
+/* The algorithms of one signature, fetched once: with OpenSSL 3 the one-shot HMAC() and
+ * EVP_Digest() look the algorithm up on every call, which costs more than hashing these short
+ * inputs. Nothing is kept between signatures (no globals). */
+struct sigv4_crypto {
+	EVP_MD_CTX *mdctx;
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	EVP_MD *md;
+	EVP_MAC *mac;
+	EVP_MAC_CTX *macctx;
+#endif
+};
+
+static int sigv4_crypto_open(struct sigv4_crypto *c)
+{
+	memset(c, 0, sizeof *c);
+	c->mdctx = EVP_MD_CTX_new();
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	c->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	c->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	c->macctx = c->mac ? EVP_MAC_CTX_new(c->mac) : NULL;
+	return c->mdctx && c->md && c->macctx ? 0 : -1;
+#else
+	return c->mdctx ? 0 : -1;
+#endif
+}
+
+/* The MAC context holds the last key (derived from the secret) until it is freed. */
+static void sigv4_crypto_close(struct sigv4_crypto *c)
+{
+	EVP_MD_CTX_free(c->mdctx);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	EVP_MAC_CTX_free(c->macctx);
+	EVP_MAC_free(c->mac);
+	EVP_MD_free(c->md);
+#endif
+	memset(c, 0, sizeof *c);
+}
+
+static int sigv4_sha256_hex(struct sigv4_crypto *c, const void *data, size_t n,
+			    char hex[SIGV4_HEX_SHA256 + 1])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	const EVP_MD *alg = c->md;
+#else
+	const EVP_MD *alg = EVP_sha256();
+#endif
 
-	if (EVP_Digest(data ? data : "", n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+	if (EVP_DigestInit_ex(c->mdctx, alg, NULL) != 1 ||
+	    EVP_DigestUpdate(c->mdctx, data ? data : "", n) != 1 ||
+	    EVP_DigestFinal_ex(c->mdctx, md, &mdlen) != 1 || mdlen != 32)
 		return -1;
 	sigv4_hex(md, mdlen, hex);
 	return 0;
 }
 
-static int sigv4_hmac(const void *key, size_t keylen, const char *msg, unsigned char out[32])
+static int sigv4_hmac(struct sigv4_crypto *c, const void *key, size_t keylen, const char *msg,
+		      unsigned char out[32])
 {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	size_t n = 0;
+
+	if (EVP_MAC_init(c->macctx, key, keylen, params) != 1 ||
+	    EVP_MAC_update(c->macctx, (const unsigned char *)msg, strlen(msg)) != 1 ||
+	    EVP_MAC_final(c->macctx, out, &n, 32) != 1 || n != 32)
+		return -1;
+	return 0;
+#else
 	unsigned int n = 0;
 
+	(void)c;
 	if (!HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, strlen(msg), out, &n) ||
 	    n != 32)
 		return -1;
 	return 0;
+#endif
 }
 
 /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request");
  * then the signature of the string to sign. Every intermediate key is wiped. */
-static int sigv4_signature(const struct sigv4_params *p, const char *date, const char *sts,
-			   char sig[SIGV4_HEX_SHA256 + 1])
+static int sigv4_signature(struct sigv4_crypto *m, const struct sigv4_params *p, const char *date,
+			   const char *sts, char sig[SIGV4_HEX_SHA256 + 1])
 {
 	size_t slen = strlen(p->secret_key);
 	unsigned char *k0 = NULL;
@@ -451,18 +517,20 @@ static int sigv4_signature(const struct sigv4_params *p, const char *date, const
 
 	k0 = malloc(slen + 4);
 	if (!k0)
-		return -1;
+		goto fail;
 	memcpy(k0, "AWS4", 4);
 	memcpy(k0 + 4, p->secret_key, slen);
-	if (sigv4_hmac(k0, slen + 4, date, k) < 0 || sigv4_hmac(k, 32, p->region, k2) < 0 ||
-	    sigv4_hmac(k2, 32, p->service, k) < 0 || sigv4_hmac(k, 32, "aws4_request", k2) < 0 ||
-	    sigv4_hmac(k2, 32, sts, md) < 0)
+	if (sigv4_hmac(m, k0, slen + 4, date, k) < 0 || sigv4_hmac(m, k, 32, p->region, k2) < 0 ||
+	    sigv4_hmac(m, k2, 32, p->service, k) < 0 || sigv4_hmac(m, k, 32, "aws4_request", k2) < 0 ||
+	    sigv4_hmac(m, k2, 32, sts, md) < 0)
 		goto fail;
 	sigv4_hex(md, 32, sig);
 	rc = 0;
 fail:
-	OPENSSL_cleanse(k0, slen + 4);
-	free(k0);
+	if (k0) {
+		OPENSSL_cleanse(k0, slen + 4);
+		free(k0);
+	}
 	OPENSSL_cleanse(k, sizeof k);
 	OPENSSL_cleanse(k2, sizeof k2);
 	OPENSSL_cleanse(md, sizeof md);
@@ -698,6 +766,7 @@ static int sigv4_add(struct sigv4_out *out, const char *name, const char *value)
 int sigv4_sign(const struct sigv4_request *rq, const struct sigv4_params *p, struct sigv4_out *out)
 {
 	struct sbuf cr = { 0 }, sts = { 0 }, auth = { 0 };
+	struct sigv4_crypto crypto = { 0 };
 	struct sigv4_hdr *hdrs = NULL;
 	size_t nh = 0, i;
 	struct tm tm;
@@ -720,10 +789,14 @@ int sigv4_sign(const struct sigv4_request *rq, const struct sigv4_params *p, str
 	date[8] = '\0';
 	snprintf(scope, sizeof scope, "%s/%s/%s/aws4_request", date, p->region, p->service);
 
+	if (sigv4_crypto_open(&crypto) < 0) {
+		sigv4_fail(out, "OpenSSL has no SHA-256 or HMAC");
+		goto fail;
+	}
 	if (rq->payload_hash) {
 		payload = rq->payload_hash;
 	} else {
-		if (sigv4_sha256_hex(rq->body, rq->body_len, payload_hex) < 0) {
+		if (sigv4_sha256_hex(&crypto, rq->body, rq->body_len, payload_hex) < 0) {
 			sigv4_fail(out, "SHA-256 failed");
 			goto fail;
 		}
@@ -771,7 +844,7 @@ int sigv4_sign(const struct sigv4_request *rq, const struct sigv4_params *p, str
 			   SIGV4_MAX_CANONICAL);
 		goto fail;
 	}
-	if (sigv4_sha256_hex(cr.p, cr.len, cr_hash) < 0) {
+	if (sigv4_sha256_hex(&crypto, cr.p, cr.len, cr_hash) < 0) {
 		sigv4_fail(out, "SHA-256 failed");
 		goto fail;
 	}
@@ -787,7 +860,7 @@ int sigv4_sign(const struct sigv4_request *rq, const struct sigv4_params *p, str
 		sigv4_fail(out, "out of memory");
 		goto fail;
 	}
-	if (sigv4_signature(p, date, sts.p, sig) < 0) {
+	if (sigv4_signature(&crypto, p, date, sts.p, sig) < 0) {
 		sigv4_fail(out, "HMAC-SHA256 failed");
 		goto fail;
 	}
@@ -822,6 +895,7 @@ int sigv4_sign(const struct sigv4_request *rq, const struct sigv4_params *p, str
 	out->added[out->n_added].value = out->authorization;
 	out->n_added++;
 	OPENSSL_cleanse(sig, sizeof sig);
+	sigv4_crypto_close(&crypto);
 	sigv4_hdrs_free(hdrs, nh);
 	return 0;
 nomem:
@@ -835,6 +909,7 @@ fail:
 		memcpy(out->error, keep, sizeof keep);
 	}
 	OPENSSL_cleanse(sig, sizeof sig);
+	sigv4_crypto_close(&crypto);
 	sbuf_free(&cr);
 	sbuf_free(&sts);
 	sbuf_free(&auth);
@@ -864,4 +939,28 @@ void sigv4_out_clear(struct sigv4_out *out)
 	sigv4_wipe_free(out->canonical_request);
 	sigv4_wipe_free(out->string_to_sign);
 	OPENSSL_cleanse(out, sizeof *out);
+}
+
+char *sigv4_debug_text(const struct sigv4_out *out)
+{
+	static const char key[] = "\nx-amz-security-token:";
+	struct sbuf b = { 0 };
+	const char *cr, *tok;
+
+	if (!out || !out->canonical_request || !out->string_to_sign)
+		return NULL;
+	cr = out->canonical_request;
+	/* The token's line in the canonical headers (never the first line: the method is). */
+	tok = strstr(cr, key);
+	if (tok) {
+		const char *eol = strchr(tok + 1, '\n');
+
+		sbuf_addn(&b, cr, (size_t)(tok - cr) + sizeof key - 1);
+		sbuf_adds(&b, "<redacted>");
+		cr = eol ? eol : tok + strlen(tok);
+	}
+	sbuf_adds(&b, cr);
+	sbuf_adds(&b, "\n\n");
+	sbuf_adds(&b, out->string_to_sign);
+	return sbuf_take(&b);
 }

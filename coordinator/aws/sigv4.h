@@ -86,4 +86,9 @@ int sigv4_sign(const struct sigv4_request *rq, const struct sigv4_params *p, str
 /* Wipes and frees what out holds; out is all zeros afterwards. NULL is a no-op. */
 void sigv4_out_clear(struct sigv4_out *out);
 
+/* For --debug output: the canonical request, a blank line and the string to sign, with the
+ * session token's value replaced by "<redacted>" (nothing else in them is secret). The caller
+ * frees the text; NULL when out holds no signature or memory runs out. */
+char *sigv4_debug_text(const struct sigv4_out *out);
+
 #endif

@@ -11,7 +11,8 @@
  *   services other than S3 no empty, "." or ".." segment), its query line only unreserved
  *   characters, '%', '=' and '&' in sorted order; the string to sign has 4 lines; the
  *   Authorization header ends with a 64-digit hex signature and is out->added's last entry;
- * - signing the same request again gives the same bytes; sigv4_out_clear zeroes out.
+ * - signing the same request again gives the same bytes; sigv4_debug_text() hides the signed
+ *   session token; sigv4_out_clear zeroes out.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -44,6 +45,15 @@ static size_t fz_count(const char *s, size_t n, char c)
 
 	for (size_t i = 0; i < n; i++)
 		k += s[i] == c;
+	return k;
+}
+
+static size_t fz_occurrences(const char *hay, const char *needle)
+{
+	size_t k = 0, n = strlen(needle);
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + n, needle))
+		k++;
 	return k;
 }
 
@@ -243,7 +253,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (out.error[0] == '\0' || out.canonical_request || out.authorization || out.n_added)
 			__builtin_trap();
 	} else if (rc == 0) {
+		char *dbg;
+
 		fz_check(&out, &p);
+		/* The debug text hides the signed session token: it shows the token one time less
+		 * than the canonical request (other headers may hold the same text). */
+		dbg = sigv4_debug_text(&out);
+		if (!dbg)
+			__builtin_trap();
+		if (p.session_token &&
+		    fz_occurrences(dbg, p.session_token) + !p.token_unsigned !=
+			    fz_occurrences(out.canonical_request, p.session_token))
+			__builtin_trap();
+		free(dbg);
 		if (sigv4_sign(&rq, &p, &again) != 0 ||
 		    strcmp(out.canonical_request, again.canonical_request) != 0 ||
 		    strcmp(out.authorization, again.authorization) != 0)

@@ -145,6 +145,9 @@ def rand_request(rng):
         extra.append((name, rand_value(rng)))
         if rng.random() < 0.3:
             extra.append((name.lower(), rand_value(rng)))  # a repeated header
+    if rng.random() < 0.2:  # every character a header name may hold (RFC 7230 tchar)
+        extra.append(("X-" + rand_text(rng, string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~", 1, 12),
+                      rand_value(rng)))
     for _ in range(rng.randint(0, 2)):
         extra.append((rng.choice(UNSIGNED), rand_value(rng).strip() or "x"))
     if rng.random() < 0.1:

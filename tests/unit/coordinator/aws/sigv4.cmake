@@ -4,3 +4,7 @@
 sv_add_unit_test(aws_sigv4 SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sigv4.c LIBS sv_aws)
 target_compile_definitions(aws_sigv4 PRIVATE
   SV_AWS4_TESTSUITE="${PROJECT_SOURCE_DIR}/../shared/data/aws4_testsuite")
+# The same signer with its allocations made to fail one by one (link-time wrapping).
+sv_add_unit_test(aws_sigv4_oom SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sigv4_oom.c LIBS sv_aws)
+target_link_options(aws_sigv4_oom PRIVATE
+  -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=free)

@@ -628,6 +628,36 @@ static void clear_wipes_everything(void **state)
 	sigv4_out_clear(NULL);
 }
 
+static void debug_text_hides_the_token(void **state)
+{
+	struct sigv4_request rq = { "GET", "/", NULL, host_only, 1, NULL, 0, NULL };
+	struct sigv4_params p = suite_params();
+	struct sigv4_out out;
+	char *text;
+	(void)state;
+	p.session_token = SUITE_TOKEN;
+	assert_int_equal(sigv4_sign(&rq, &p, &out), 0);
+	text = sigv4_debug_text(&out);
+	assert_non_null(text);
+	assert_null(strstr(text, SUITE_TOKEN));
+	assert_null(strstr(text, SUITE_SK));
+	assert_non_null(strstr(text, "\nx-amz-date:20150830T123600Z\nx-amz-security-token:<redacted>\n\n"
+				     "host;x-amz-date;x-amz-security-token\n"));
+	assert_non_null(strstr(text, out.string_to_sign));
+	free(text);
+	sigv4_out_clear(&out);
+
+	/* Without a token the text is the canonical request and the string to sign. */
+	p.session_token = NULL;
+	assert_int_equal(sigv4_sign(&rq, &p, &out), 0);
+	text = sigv4_debug_text(&out);
+	assert_non_null(text);
+	assert_int_equal(strncmp(text, out.canonical_request, strlen(out.canonical_request)), 0);
+	free(text);
+	sigv4_out_clear(&out);
+	assert_null(sigv4_debug_text(&out));
+}
+
 int main(void)
 {
 	struct CMUnitTest tests[N_CASES + 12];
@@ -648,5 +678,6 @@ int main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(errors_name_the_field);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(too_large_is_an_error);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(clear_wipes_everything);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(debug_text_hides_the_token);
 	return _cmocka_run_group_tests("sigv4", tests, n, NULL, NULL);
 }
