@@ -299,6 +299,19 @@ int aws_client_call(struct aws_client *c, const struct aws_call *call, struct aw
 			aws_error_client(&r->error, "SigningError", err);
 			goto done;
 		}
+		if (c->opt.debug) {
+			/* The canonical request and string to sign, token redacted: to compare with what a
+			 * SignatureDoesNotMatch answer says AWS computed. */
+			char *dbg = sigv4_debug_text(&so), *line = dbg, *nl;
+			while (line && *line) {
+				nl = strchr(line, '\n');
+				if (nl)
+					*nl = '\0';
+				debugf(c, "aws: signing: %s", line); /* empty lines kept: they are structure */
+				line = nl ? nl + 1 : NULL;
+			}
+			free(dbg);
+		}
 		for (size_t i = 0; i < nh; i++) {
 			hdrs[i].name = shdrs[i].name;
 			hdrs[i].value = shdrs[i].value;

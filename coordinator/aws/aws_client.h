@@ -11,8 +11,10 @@
  * one thread at a time, one call at a time. The Fargate backend runs calls concurrently with
  * one client per lane (aws_http_multi can drive their handles together).
  *
- * Secrets: the client never prints. Its debug callback receives one line per attempt
- * (method, URL without query, status, error code, backoff) and never a header, a key or a token.
+ * Secrets: the client never prints. Its debug callback receives, per attempt, the canonical
+ * request and string to sign (sigv4_debug_text: the session token redacted) and one line with
+ * method, URL without query, status, error code and backoff; never a secret key, a token, a
+ * signature or the Authorization header.
  *
  * Ownership: a result's body is owned by the result (aws_result_clear frees it). The client
  * owns its configuration files, credential chain and HTTP handle.

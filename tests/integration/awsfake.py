@@ -120,10 +120,13 @@ class Runner:
                     if s in text:
                         raise AssertionError("a secret (%s...) appears in the output:\n%r" % (s[:4], r))
             for text in (r.out, r.err):
-                for pat in ("Signature=", "AWS4-HMAC-SHA256 Credential", "X-Amz-Security-Token:",
-                            "x-amz-security-token:"):
+                for pat in ("Signature=", "AWS4-HMAC-SHA256 Credential", "X-Amz-Security-Token:"):
                     if pat in text:
                         raise AssertionError("%s appears in the output:\n%r" % (pat, r))
+                # --debug shows the canonical request: the token header only as <redacted>
+                for m in re.finditer(r"x-amz-security-token:(.*)", text, re.I):
+                    if m.group(1) != "<redacted>":
+                        raise AssertionError("a session token appears in the output:\n%r" % r)
 
 
 # ---- moto ---------------------------------------------------------------------------------
