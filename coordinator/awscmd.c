@@ -443,7 +443,9 @@ static int call(struct aws_client *c, const struct aws_service *svc, const char 
 		free(body);
 		break;
 	}
-	if (rc == 0 && !out) {
+	if (rc == 0 && !out && r.len == 0) {
+		out = json_object(); /* a 2xx without a body (204): nothing to show, as `aws` shows nothing */
+	} else if (rc == 0 && !out) {
 		out = aws_xml_to_json(r.body, r.len, op, err, sizeof err);
 		if (!out) {
 			char m[700];

@@ -159,10 +159,18 @@ static int prepare(struct aws_http *h, const struct aws_http_request *rq, struct
 			goto fail;
 		h->hdrs = t;
 	}
-	/* No "Expect: 100-continue" round trip, and no Accept header the request did not sign. */
+	/* No "Expect: 100-continue" round trip, no Accept header, and no form Content-Type that
+	 * curl would add to a POST the caller gave none: only what the caller set (and signed). */
 	if (!(h->hdrs = curl_slist_append(h->hdrs, "Expect:")) ||
 	    !(h->hdrs = curl_slist_append(h->hdrs, "Accept:")))
 		goto fail;
+	{
+		int has_ct = 0;
+		for (size_t i = 0; i < rq->n_headers; i++)
+			has_ct |= strcasecmp(rq->headers[i].name, "Content-Type") == 0;
+		if (!has_ct && !(h->hdrs = curl_slist_append(h->hdrs, "Content-Type:")))
+			goto fail;
+	}
 	OPENSSL_cleanse(line, sizeof line); /* the Authorization header passed through here */
 	if (curl_easy_setopt(c, CURLOPT_URL, rq->url) != CURLE_OK) {
 		snprintf(resp->error, sizeof resp->error, "URL not accepted");
@@ -176,9 +184,6 @@ static int prepare(struct aws_http *h, const struct aws_http_request *rq, struct
 	if (rq->body_len || strcmp(rq->method, "POST") == 0 || strcmp(rq->method, "PUT") == 0) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
-		if (!rq->body_len)
-			/* curl adds a form content type to an empty POST; the signature covers none. */
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 	}
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, rq->connect_timeout_ms > 0 ? rq->connect_timeout_ms : 10000L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms : 60000L);
