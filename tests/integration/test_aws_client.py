@@ -9,8 +9,10 @@ AWS_ENDPOINT_URL_<SERVICE> and the config file's services section; a wrong secre
 reads on a moto without authentication (moto 5.2 refuses even the AWS CLI's route53 signatures).
 No secret appears in any output (Runner's scan).
 
-Without moto (a fresh Debian 12 where pip could not install it) every test here is skipped with
-the reason printed; where moto is installed they run.
+Also the credentials of emulated IMDSv2 and ECS container endpoints, accepted by moto.
+
+Without moto (a fresh Debian 12 where pip could not install it) the script prints the reason and
+exits 77, which ctest reports as skipped in its summary; where moto is installed the tests run.
 """
 import json
 import os
@@ -21,7 +23,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import awsfake  # noqa: E402
-from awsfake import Moto, Runner, base_env, write  # noqa: E402
+from awsfake import FakeEcsCreds, FakeImds, Moto, Runner, base_env, creds_doc, write  # noqa: E402
+
+CONTAINER_TOKEN = "container-auth-token-" + "m" * 40
 
 SKIP = awsfake.moto_or_skip_reason()
 
@@ -218,7 +222,46 @@ class Route53OnMotoWithoutAuth(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+@unittest.skipIf(SKIP, SKIP or "")
+class ChainAgainstMoto(unittest.TestCase):
+    """Credentials from the emulated metadata endpoints, checked by moto's authentication."""
+
+    def test_imds_and_container_credentials_accepted_by_moto(self):
+        tmp = awsfake.tmpdir()
+        moto = Moto(tmp)
+        closers = [moto]
+        runner = Runner()
+        try:
+            ak, sk, token = moto.assume_role()
+            runner.secret(sk, token, CONTAINER_TOKEN)
+            doc = dict(creds_doc(1, 3600), AccessKeyId=ak, SecretAccessKey=sk, Token=token)
+            m = FakeImds([doc], stale_first=True)
+            closers.append(m)
+            e = base_env(tmp)
+            del e["AWS_EC2_METADATA_DISABLED"]
+            e["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = m.url
+            e["AWS_METADATA_SERVICE_TIMEOUT"] = "10"
+            r = runner.run(["ecs", "ListClusters", "--endpoint-url", moto.url], e)
+            runner.secret(*m.tokens)
+            runner.check_secrets()
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn("clusterArns", r.json())
+            c = FakeEcsCreds(doc, CONTAINER_TOKEN)
+            closers.append(c)
+            e = base_env(tmp)
+            e.update(AWS_CONTAINER_CREDENTIALS_FULL_URI=c.url + "/creds/x", AWS_CONTAINER_AUTHORIZATION_TOKEN=CONTAINER_TOKEN)
+            r = runner.run(["sts", "GetCallerIdentity", "--endpoint-url", moto.url], e)
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn(":assumed-role/ci-role/", r.json()["Arn"])
+        finally:
+            for x in closers:
+                x.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     if SKIP:
+        # ctest reports exit code 77 as "Skipped" in its summary (SKIP_RETURN_CODE)
         print("SKIPPED (needs moto): " + SKIP, flush=True)
+        sys.exit(77)
     unittest.main(verbosity=2)
