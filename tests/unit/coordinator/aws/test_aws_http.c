@@ -1,7 +1,7 @@
 /* Unit tests of coordinator/aws/aws_http.c against a tiny HTTP/1.1 server on 127.0.0.1 (a
  * thread of this test): keep-alive reuse of one handle's connection, the body bound, a reset
  * classified as broken, a refused port as a connection failure, and several requests run
- * together through aws_http_multi. */
+ * together through aws_http_multi; and aws_client in four threads at once, one client each. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -17,7 +17,9 @@
 
 #include <cmocka.h>
 
+#include "aws_client.h"
 #include "aws_http.h"
+#include "awsfix.h"
 
 struct server {
 	int fd;
@@ -224,6 +226,60 @@ static void multi(void **state)
 	aws_http_multi_free(m);
 }
 
+struct lane {
+	struct server *s;
+	int ok;
+	char err[300];
+};
+
+/* One client per thread, no shared state: each makes 20 signed calls on its own connection. */
+static void *lane_run(void *arg)
+{
+	struct lane *l = arg;
+	char endpoint[64];
+	struct fake_env env = {{"AWS_ACCESS_KEY_ID", "AKIDLANE", "AWS_SECRET_ACCESS_KEY", "lane-secret",
+	                        "AWS_CONFIG_FILE", "/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE",
+	                        "/nonexistent/credentials", "AWS_EC2_METADATA_DISABLED", "true", "AWS_REGION", "eu-west-1",
+	                        "AWS_ENDPOINT_URL", endpoint, NULL}};
+	struct aws_client_options o = {.env = fake_getenv, .env_arg = &env, .timeout_ms = 20000};
+	struct aws_client *c;
+	struct aws_call call = {.service = "s3", .operation = "GetObject", .method = "GET", .path = "/7"};
+	struct aws_result r;
+
+	snprintf(endpoint, sizeof endpoint, "http://127.0.0.1:%d", l->s->port);
+	c = aws_client_new(&o, l->err, sizeof l->err);
+	if (!c)
+		return NULL;
+	for (int i = 0; i < 20; i++) {
+		if (aws_client_call(c, &call, &r) == 0 && r.status == 200 && r.len == 7 && r.attempts == 1)
+			l->ok++;
+		else
+			aws_error_format(&r.error, "s3", "GetObject", l->err, sizeof l->err);
+		aws_result_clear(&r);
+	}
+	aws_client_free(c);
+	return NULL;
+}
+
+static void clients_in_threads(void **state)
+{
+	struct server *s = *state;
+	struct lane lanes[4];
+	pthread_t t[4];
+
+	for (int i = 0; i < 4; i++) {
+		memset(&lanes[i], 0, sizeof lanes[i]);
+		lanes[i].s = s;
+		assert_int_equal(pthread_create(&t[i], NULL, lane_run, &lanes[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		if (lanes[i].ok != 20)
+			fail_msg("lane %d: %d of 20 calls: %s", i, lanes[i].ok, lanes[i].err);
+	}
+	assert_int_equal(connections(s), 4); /* one kept-alive connection per client */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +287,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(body_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(reset_and_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(multi, setup, teardown),
+		cmocka_unit_test_setup_teardown(clients_in_threads, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
