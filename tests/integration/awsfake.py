@@ -63,6 +63,7 @@ def base_env(tmp):
         "AWS_SHARED_CREDENTIALS_FILE": creds,
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_PAGER": "",  # Debian 12's awscli is v2, which would page its output
         "STAGEVISOR_AWS_BACKOFF_SCALE": "0.01",  # real sleeps shortened; the computed backoff is printed
         "ASAN_OPTIONS": "detect_leaks=1",
         "NO_PROXY": "127.0.0.1,localhost",
