@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aws_config.h"
 #include "aws_creds.h"
@@ -34,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		for (size_t i = 0; i < sizeof svcs / sizeof svcs[0]; i++)
 			if (aws_config_endpoint(&cfg, aws_service_find(svcs[i]), url, sizeof url, region, sizeof region, err,
-			                        sizeof err) == 0 && strncmp(url, "http", 4) != 0)
+			                        sizeof err) == 0 && strncasecmp(url, "http", 4) != 0)
 				abort();
 		(void)aws_creds_from_ini(ini, cfg.profile, "creds", &c, err, sizeof err);
 		(void)aws_creds_from_ini(ini, cfg.config_section, "config", &c, err, sizeof err);
