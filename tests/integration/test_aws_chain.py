@@ -46,12 +46,13 @@ class Chain(unittest.TestCase):
 
     def run_aws(self, endpoint, env, op="ListClusters"):
         r = self.runner.run(["ecs", op, "--endpoint-url", endpoint, "--debug"], env)
-        if hasattr(self, "_imds"):
-            self.runner.secret(*self._imds.tokens)
+        for m in getattr(self, "_all_imds", []):
+            self.runner.secret(*m.tokens)  # the IMDS session tokens handed out so far
+        self.runner.check_secrets()
         return r
 
     def imds_env(self, m):
-        self._imds = m
+        self._all_imds = getattr(self, "_all_imds", []) + [m]
         e = base_env(self.tmp)
         del e["AWS_EC2_METADATA_DISABLED"]
         e["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = m.url + "/"
