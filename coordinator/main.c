@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "awscmd.h"
 #include "playground.h"
 #include "run.h"
 
@@ -22,7 +23,7 @@ static const struct command commands[] = {
 	{"teardown", NULL, "stop expired playgrounds and orphaned tasks"},
 	{"cleanup", NULL, "delete used images and old task definitions"},
 	{"hooks", NULL, "run a codebase's devops_hooks scripts"},
-	{"aws", NULL, "one signed AWS API call, for debugging"},
+	{"aws", awscmd_command, "one signed AWS API call, for debugging"},
 };
 
 static void usage(FILE *out)
