@@ -39,7 +39,8 @@ final class FrontPageTest extends TestCase
     {
         $b = self::$browser;
         $b->navigate(self::$site . '/');
-        $this->assertSame('Welcome to Stagevisor Demo Shop', $b->text($b->find('h1#title')));
+        $heading = $b->text($b->find('h1#title'));
+        $this->assertSame('Welcome to Stagevisor Demo Shop', $heading, sprintf('the front page heading is "%s"', $heading));
         $this->assertSame('Stagevisor Demo Shop', $b->title());
         // Served through Apache's mod_php, not PHP's built-in server or the CLI.
         $this->assertSame('apache2handler', $b->attribute($b->find('#footer'), 'data-sapi'));
