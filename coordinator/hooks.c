@@ -550,6 +550,18 @@ fail:
 	return -1;
 }
 
+/* A stop signal (SIGINT, SIGTERM, SIGHUP) already read from sfd's queue, or 0. SIGCHLDs of
+ * scripts already reaped are dropped. */
+static int hooks_pending_stop(int sfd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+		if (si.ssi_signo != SIGCHLD)
+			return (int)si.ssi_signo;
+	return 0;
+}
+
 /* ---- JUnit ---- */
 
 static void hooks_junit_line(const char *line, void *arg)
@@ -560,7 +572,7 @@ static void hooks_junit_line(const char *line, void *arg)
 	fputs("&#10;", f);
 }
 
-static void hooks_junit_case(FILE *f, const char *classname, const struct hooks_result *r, const char *failed_name)
+static void hooks_junit_case(FILE *f, const char *classname, const struct hooks_result *r, const char *not_run_why)
 {
 	size_t kept = r->tail.total < HOOKS_TAIL_LINES ? (size_t)r->tail.total : HOOKS_TAIL_LINES;
 
@@ -575,9 +587,9 @@ static void hooks_junit_case(FILE *f, const char *classname, const struct hooks_
 	}
 	fputs(">\n", f);
 	if (r->state == HS_NOT_RUN) {
-		fputs("      <skipped message=\"not run: ", f);
-		junit_escape(f, failed_name ? failed_name : "an earlier hook");
-		fputs(" failed\"/>\n    </testcase>\n", f);
+		fputs("      <skipped message=\"", f);
+		junit_escape(f, not_run_why);
+		fputs("\"/>\n    </testcase>\n", f);
 		return;
 	}
 	if (r->state == HS_FAILED) {
@@ -603,9 +615,9 @@ static void hooks_junit_case(FILE *f, const char *classname, const struct hooks_
 }
 
 static int hooks_junit_write(const char *path, const char *dir, const struct hooks_result *res, size_t n,
-			     double total_secs)
+			     double total_secs, int interrupted)
 {
-	char tmp[PATH_MAX], suite[256];
+	char tmp[PATH_MAX], suite[256], why[PATH_MAX + 32];
 	const char *base, *failed_name = NULL;
 	size_t failures = 0, skipped = 0, len;
 	FILE *f;
@@ -631,6 +643,11 @@ static int hooks_junit_write(const char *path, const char *dir, const struct hoo
 		if (res[i].state == HS_NOT_RUN)
 			skipped++;
 	}
+	if (interrupted)
+		snprintf(why, sizeof why, "not run: interrupted by SIG%s",
+			 sigabbrev_np(interrupted) ? sigabbrev_np(interrupted) : "?");
+	else
+		snprintf(why, sizeof why, "not run: %s failed", failed_name ? failed_name : "an earlier hook");
 	f = fopen(tmp, "we");
 	if (!f)
 		return -1;
@@ -639,7 +656,7 @@ static int hooks_junit_write(const char *path, const char *dir, const struct hoo
 	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n", n, failures,
 		skipped, total_secs);
 	for (size_t i = 0; i < n; i++)
-		hooks_junit_case(f, suite, &res[i], failed_name);
+		hooks_junit_case(f, suite, &res[i], why);
 	fputs("  </testsuite>\n</testsuites>\n", f);
 	if (ferror(f)) {
 		fclose(f);
@@ -820,6 +837,8 @@ int hooks_command(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX], label[256];
 
+		if (!failed && !interrupted)
+			interrupted = hooks_pending_stop(sfd); /* a signal that came between two scripts */
 		if (failed || interrupted)
 			break;
 		hooks_label(res[i].name, label, sizeof label);
@@ -849,7 +868,7 @@ int hooks_command(int argc, char **argv)
 		rc = 128 + interrupted;
 	}
 	fflush(stdout);
-	if (o.junit && hooks_junit_write(o.junit, o.dir, res, n, hooks_now() - start) != 0) {
+	if (o.junit && hooks_junit_write(o.junit, o.dir, res, n, hooks_now() - start, interrupted) != 0) {
 		fprintf(stderr, "stagevisor hooks: --junit %s: %s\n", o.junit, strerror(errno));
 		if (rc == 0)
 			rc = HOOKS_EXIT_INFRA;
