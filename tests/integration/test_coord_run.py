@@ -135,7 +135,7 @@ def test_usage_errors(tmp):
 
 
 def test_unavailable_commands_say_so(tmp):
-    for cmd in ("teardown", "cleanup", "hooks"):  # `aws` is built: tests/integration/test_aws_*.py
+    for cmd in ("teardown", "cleanup"):  # aws: test_aws_*.py; hooks: test_hooks.py
         p = subprocess.run([coord(), cmd], capture_output=True, text=True)
         check("not yet available" in p.stderr, "%s: %s" % (cmd, p.stderr))
 

@@ -1,0 +1,1 @@
+UPDATE settings SET bulk_threshold = 10;

@@ -1,0 +1,1 @@
+INSERT INTO greeting (lang, text) VALUES ('en', 'Hello');
