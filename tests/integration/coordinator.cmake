@@ -15,3 +15,6 @@ endforeach()
 
 # The ECS requests of coordinator/taskdef.c against botocore's ECS model.
 sv_add_py_test(coord_taskdef_botocore test_taskdef_botocore.py)
+
+# Slack notifications against local HTTP(S) servers.
+sv_add_py_test(coord_slack test_coord_slack.py)
