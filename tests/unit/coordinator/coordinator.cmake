@@ -1,5 +1,5 @@
 # Unit tests of the coordinator (coordinator/): pure logic and in-memory modules.
-foreach(t stream ingest junit report console cert playground pipeline slack taskdef taskfail)
+foreach(t stream ingest junit report console cert playground pipeline slack taskdef taskfail taskwatch)
   sv_add_unit_test(coord_${t} SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_${t}.c LIBS sv_coord)
 endforeach()
 
