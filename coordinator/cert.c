@@ -1,9 +1,11 @@
 /* cert — see cert.h. */
 #include "cert.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -197,4 +199,30 @@ char *cert_pem(const struct cert *c)
 done:
 	BIO_free(bio);
 	return out;
+}
+
+int cert_save(const struct cert *c, const char *cert_path, const char *key_path)
+{
+	FILE *f;
+	int fd, ok;
+
+	/* The key first, created 0600 and never readable by others, not even for a moment. */
+	fd = open(key_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -1;
+	}
+	ok = PEM_write_PrivateKey(f, c->key, NULL, NULL, 0, NULL, NULL) == 1;
+	if (fclose(f) != 0 || !ok)
+		return -1;
+	f = fopen(cert_path, "we");
+	if (!f)
+		return -1;
+	ok = PEM_write_X509(f, c->x509) == 1;
+	if (fclose(f) != 0 || !ok)
+		return -1;
+	return 0;
 }

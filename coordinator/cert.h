@@ -27,6 +27,10 @@ void cert_free(struct cert *c);
 
 const char *cert_fingerprint(const struct cert *c);
 SSL_CTX *cert_server_ctx(const struct cert *c);
+/* Writes the certificate and its key (mode 0600) as PEM, so that a later command can serve
+ * the same identity: the Fargate backend's re-attach to a running task whose agent pins it.
+ * 0 or -1 (errno). */
+int cert_save(const struct cert *c, const char *cert_path, const char *key_path);
 /* The certificate as PEM text (for tests and for agents that want a CA file); caller frees. */
 char *cert_pem(const struct cert *c);
 

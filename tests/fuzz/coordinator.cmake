@@ -44,3 +44,14 @@ add_test(NAME fuzz.coord_port
          COMMAND fuzz_coord_port -max_total_time=10 -rss_limit_mb=512 -timeout=10
                  ${_corpus} ${CMAKE_CURRENT_LIST_DIR}/seeds/port)
 set_tests_properties(fuzz.coord_port PROPERTIES TIMEOUT 60 LABELS fuzz)
+
+# fuzz.pipeline: the pipeline config parser. Seeds: tests/fuzz/seeds/pipeline.
+add_executable(fuzz_pipeline ${CMAKE_CURRENT_LIST_DIR}/fuzz_pipeline.c)
+target_link_libraries(fuzz_pipeline PRIVATE sv_coord)
+target_link_options(fuzz_pipeline PRIVATE -fsanitize=fuzzer)
+set(_corpus ${CMAKE_CURRENT_BINARY_DIR}/corpus_pipeline)
+file(MAKE_DIRECTORY ${_corpus})
+add_test(NAME fuzz.pipeline
+         COMMAND fuzz_pipeline -max_total_time=10 -rss_limit_mb=512 -timeout=10
+                 ${_corpus} ${CMAKE_CURRENT_LIST_DIR}/seeds/pipeline)
+set_tests_properties(fuzz.pipeline PROPERTIES TIMEOUT 60 LABELS fuzz)

@@ -12,3 +12,9 @@ foreach(t ingest run playground faults e2e speccheck verdict retention)
                  "SV_INGEST_SERVER=$<TARGET_FILE:sv_ingest_server>")
   endif()
 endforeach()
+
+# The ECS requests of coordinator/taskdef.c against botocore's ECS model.
+sv_add_py_test(coord_taskdef_botocore test_taskdef_botocore.py)
+
+# Slack notifications against local HTTP(S) servers.
+sv_add_py_test(coord_slack test_coord_slack.py)

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
@@ -74,6 +76,31 @@ static void load_reports_missing_files(void **state)
 	assert_non_null(strstr(err, "/nonexistent/cert.pem"));
 }
 
+/* A saved identity loads back with the same fingerprint, and its key is not readable by others. */
+static void save_and_load_keep_the_identity(void **state)
+{
+	char dir[] = "/tmp/stagevisor-cert-XXXXXX", crt[256], key[256], err[256];
+	struct cert *a = cert_new_ephemeral(NULL), *b;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(mkdtemp(dir));
+	snprintf(crt, sizeof crt, "%s/tls.crt", dir);
+	snprintf(key, sizeof key, "%s/tls.key", dir);
+	assert_int_equal(cert_save(a, crt, key), 0);
+	assert_int_equal(stat(key, &st), 0);
+	assert_int_equal(st.st_mode & 0077, 0);
+	b = cert_load(crt, key, err, sizeof err);
+	assert_non_null(b);
+	assert_string_equal(cert_fingerprint(a), cert_fingerprint(b));
+	cert_free(a);
+	cert_free(b);
+	unlink(crt);
+	unlink(key);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -81,6 +108,7 @@ int main(void)
 		cmocka_unit_test(each_run_gets_a_new_one),
 		cmocka_unit_test(server_ctx_is_tls12_or_later),
 		cmocka_unit_test(load_reports_missing_files),
+		cmocka_unit_test(save_and_load_keep_the_identity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
