@@ -530,6 +530,37 @@ static int pg_up(const struct pg_options *o)
 		rc = 2;
 		goto done;
 	}
+	/* The spec as the agent will get it, checked by the agent itself (speccheck.h) before
+	 * anything starts or any state is written: a bad spec is the user's error (exit 2). The
+	 * port is not chosen yet, so ${PORT} is expanded with a stand-in of the same form. */
+	{
+		char msg[SPECCHECK_OUTPUT_MAX], pstr[8], phost[SLUG_MAX + 16], purl[SLUG_MAX + 64];
+		char *ptext;
+		unsigned pused = 0;
+
+		snprintf(pstr, sizeof pstr, "%d", o->port ? o->port : 20000);
+		snprintf(phost, sizeof phost, "%s.localhost", slug);
+		snprintf(purl, sizeof purl, "http://%s:%s/", phost, pstr);
+		{
+			const struct placeholder_var pvars[] = {{"PORT", pstr}, {"NAME", o->name}, {"SLUG", slug},
+			                                        {"HOST", phost}, {"URL", o->url ? o->url : purl}};
+			ptext = placeholder_expand_json(u.spec->text, pvars, 5, SPECFILE_MAX_BYTES, &pused, err, sizeof err);
+		}
+		if (!ptext) {
+			fprintf(stderr, "stagevisor playground up: --spec %s: %s\n", o->spec, err);
+			rc = 2;
+			goto done;
+		}
+		if (speccheck_run(o->agent ? o->agent : local_default_agent(agentbuf, sizeof agentbuf), NULL,
+		                  ptext, msg, sizeof msg) == SPECCHECK_INVALID) {
+			fprintf(stderr, "stagevisor playground up: the stage spec %s is not valid; nothing was started:\n%s\n",
+			        o->spec, msg);
+			free(ptext);
+			rc = 2;
+			goto done;
+		}
+		free(ptext);
+	}
 	if (pg_paths(o, dir, sizeof dir, state, sizeof state, log, sizeof log)) {
 		rc = 2;
 		goto done;
@@ -601,19 +632,6 @@ static int pg_up(const struct pg_options *o)
 	free(u.spec->text);
 	u.spec->text = text;
 	text = NULL;
-	/* The spec as the agent will get it, placeholders expanded, checked by the agent itself
-	 * (speccheck.h) before anything starts: a bad spec is the user's error. */
-	{
-		char msg[SPECCHECK_OUTPUT_MAX];
-
-		if (speccheck_run(o->agent ? o->agent : local_default_agent(agentbuf, sizeof agentbuf), NULL,
-		                  u.spec->text, msg, sizeof msg) == SPECCHECK_INVALID) {
-			fprintf(stderr, "stagevisor playground up: the stage spec %s is not valid; nothing was started:\n%s\n",
-			        o->spec, msg);
-			rc = 2;
-			goto done;
-		}
-	}
 	url = o->url ? o->url : urlbuf;
 	/* A port of the playground that something else holds would answer its probes: refuse. */
 	for (size_t i = 0; i < nports; i++) {
