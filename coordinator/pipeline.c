@@ -464,8 +464,10 @@ static int parse_playgrounds(const json_t *obj, struct pipeline_playgrounds *pg,
 		return 0;
 	if (check_keys(obj, "playgrounds", known, NULL, err) ||
 	    get_string(obj, "playgrounds", "close_of_business", 5, &cob, err) ||
-	    get_uint(obj, "playgrounds", "max", 1, 1000, &pg->max, err))
+	    get_uint(obj, "playgrounds", "max", 1, 1000, &pg->max, err)) {
+		free(cob);
 		return -1;
+	}
 	if (cob && pipeline_parse_hhmm(cob, &pg->close_of_business_min) != 0)
 		rc = fail(err, "playgrounds.close_of_business", "\"%s\" is not a time HH:MM (24-hour clock)", cob);
 	free(cob);

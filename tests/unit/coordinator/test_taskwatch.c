@@ -25,7 +25,7 @@ struct fake {
 static int fake_describe(void *arg, const char *cluster, const char *const *arns, size_t n, json_t **out)
 {
 	struct fake *f = arg;
-	json_t *tasks = json_array(), *failures = json_array();
+	json_t *tasks, *failures;
 
 	f->calls++;
 	f->asked += n;
@@ -33,6 +33,8 @@ static int fake_describe(void *arg, const char *cluster, const char *const *arns
 		f->max_batch = n;
 	if (f->fail)
 		return -1;
+	tasks = json_array();
+	failures = json_array();
 	for (size_t i = 0; i < n; i++) {
 		if (f->missing && strcmp(arns[i], f->missing) == 0)
 			json_array_append_new(failures, json_pack("{s:s, s:s}", "arn", arns[i], "reason", "MISSING"));

@@ -80,6 +80,15 @@ static void *accept_loop(void *arg)
 			struct linger lg = {1, 0};
 			s->reset_next = 0;
 			pthread_mutex_unlock(&s->mu);
+			/* Read the request first: a reset before it was sent would be a refused
+			 * connection to the client, not one broken mid-answer. */
+			{
+				char req[4096];
+				ssize_t got = 0, n;
+				while (!memmem(req, (size_t)got, "\r\n\r\n", 4) && got < (ssize_t)sizeof req &&
+				       (n = recv(c, req + got, sizeof req - (size_t)got, 0)) > 0)
+					got += n;
+			}
 			setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 			close(c);
 			continue;
