@@ -32,21 +32,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from svtest import free_port, sanitize, wait_port  # noqa: E402
-
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+from svtest import SANITIZER_MARKS, coord_path, free_port, sanitize, wait_port  # noqa: E402
 
 
-def coord_path():
-    p = os.environ.get("SV_COORD")
-    if p:
-        return p
-    src = os.environ.get("SV_SRC") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-    for d in sorted(os.listdir(src)):
-        cand = os.path.join(src, d, "coordinator", "stagevisor")
-        if d.startswith("build") and os.access(cand, os.X_OK):
-            return cand
-    raise RuntimeError("stagevisor not found: set SV_COORD")
 
 
 def base_env(tmp):

@@ -7,7 +7,7 @@ conditions by polling with generous deadlines (never fixed sleeps).
 What it does not do: assert anything; the test files do that.
 
 Other tests may import it (sys.path.insert(0, os.path.dirname(__file__))). Keep it stable:
-    agent_path(), sanitize(), slack(x), free_port(), write_spec(dir, spec),
+    agent_path(), coord_path(), built_binary(env, relpath), sanitize(), slack(x), free_port(), write_spec(dir, spec),
     wait_until(pred, timeout, what), wait_file(path, timeout), wait_port(port, timeout),
     parse_events(lines), Agent(spec, tmpdir, ...) with .events(), .wait_event(...), .wait_exit(),
     .wait_running(pred, timeout, what), .signal(sig), .stdout_lines(), .stderr_lines(), .close();
@@ -46,17 +46,27 @@ def take_sanitizer_reports():
     return out
 
 
-def agent_path():
-    """The agent binary: $SV_AGENT, else the first build dir under $SV_SRC (or the repo) that has it."""
-    p = os.environ.get("SV_AGENT")
+def built_binary(env, relpath):
+    """A built program: $env, else the first build dir under $SV_SRC (or the repo) that has relpath."""
+    p = os.environ.get(env)
     if p:
         return p
     src = os.environ.get("SV_SRC") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
     for d in sorted(os.listdir(src)):
-        cand = os.path.join(src, d, "agents", "stagevisor-agent")
+        cand = os.path.join(src, d, relpath)
         if d.startswith("build") and os.access(cand, os.X_OK):
             return cand
-    raise RuntimeError("stagevisor-agent not found: set SV_AGENT")
+    raise RuntimeError("%s not found: set %s" % (os.path.basename(relpath), env))
+
+
+def agent_path():
+    """The agent binary: $SV_AGENT, else the first build dir that has it."""
+    return built_binary("SV_AGENT", os.path.join("agents", "stagevisor-agent"))
+
+
+def coord_path():
+    """The coordinator binary: $SV_COORD, else the first build dir that has it."""
+    return built_binary("SV_COORD", os.path.join("coordinator", "stagevisor"))
 
 
 def sanitize():

@@ -27,15 +27,7 @@ import svtest  # noqa: E402
 SRC = os.environ.get("SV_SRC") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
-def coord_path():
-    p = os.environ.get("SV_COORD")
-    if p:
-        return p
-    for d in sorted(os.listdir(SRC)):
-        cand = os.path.join(SRC, d, "coordinator", "stagevisor")
-        if d.startswith("build") and os.access(cand, os.X_OK):
-            return cand
-    raise RuntimeError("stagevisor not found: set SV_COORD")
+coord_path = svtest.coord_path
 
 
 class HooksTest(unittest.TestCase):

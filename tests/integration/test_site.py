@@ -35,15 +35,7 @@ SITE_REL = os.path.join("examples", "drupal-like-site")
 BROWSER_CASES = ["testFrontPageHeading", "testGreetingFormSubmit", "testPriceFormSubmit"]
 
 
-def coord_path():
-    p = os.environ.get("SV_COORD")
-    if p:
-        return p
-    for d in sorted(os.listdir(SRC)):
-        cand = os.path.join(SRC, d, "coordinator", "stagevisor")
-        if d.startswith("build") and os.access(cand, os.X_OK):
-            return cand
-    raise RuntimeError("stagevisor not found: set SV_COORD")
+coord_path = svtest.coord_path
 
 
 def browser_missing():
