@@ -137,12 +137,27 @@ ALLOW_POLICY = {
 }
 
 
+def coordinator_policy(root, drop=None):
+    """The coordinator's IAM policy from deploy/iam/, optionally without one action, plus what
+    the tests themselves need to set the scene (the admin calls of setup are made before auth
+    starts counting, or through the unsigned helper)."""
+    with open(os.path.join(root, "deploy", "iam", "coordinator-policy.json")) as f:
+        doc = json.load(f)
+    if drop:
+        for st in doc["Statement"]:
+            acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            st["Action"] = [a for a in acts if a != drop]
+        doc["Statement"] = [st for st in doc["Statement"] if st["Action"]]
+    return doc
+
+
 class Moto:
     """moto_server on a free loopback port. auth=True: INITIAL_NO_AUTH_ACTION_COUNT lets the
     first 6 calls (create user, policy, attach, access key, role, role policy) through; every
-    later call is signature- and permission-checked."""
+    later call is signature- and permission-checked against policy (default ALLOW_POLICY; the
+    Fargate tests pass deploy/iam/coordinator-policy.json, see coordinator_policy())."""
 
-    def __init__(self, tmp, auth=True):
+    def __init__(self, tmp, auth=True, policy=None):
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
@@ -157,6 +172,7 @@ class Moto:
             self.close()
             raise
         self.access_key = self.secret_key = None
+        self.policy = policy or ALLOW_POLICY
         if auth:
             self._make_user()
 
@@ -171,14 +187,14 @@ class Moto:
     def _make_user(self):
         iam = self._client("iam")
         iam.create_user(UserName="ci")
-        arn = iam.create_policy(PolicyName="ci", PolicyDocument=json.dumps(ALLOW_POLICY))["Policy"]["Arn"]
+        arn = iam.create_policy(PolicyName="ci", PolicyDocument=json.dumps(self.policy))["Policy"]["Arn"]
         iam.attach_user_policy(UserName="ci", PolicyArn=arn)
         key = iam.create_access_key(UserName="ci")["AccessKey"]
         self.access_key, self.secret_key = key["AccessKeyId"], key["SecretAccessKey"]
         trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
                                                          "Action": "sts:AssumeRole"}]}
         iam.create_role(RoleName="ci-role", AssumeRolePolicyDocument=json.dumps(trust))
-        iam.put_role_policy(RoleName="ci-role", PolicyName="ci", PolicyDocument=json.dumps(ALLOW_POLICY))
+        iam.put_role_policy(RoleName="ci-role", PolicyName="ci", PolicyDocument=json.dumps(self.policy))
 
     def assume_role(self):
         """Temporary credentials (with a session token) of the role ci-role, which moto checks."""
