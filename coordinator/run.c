@@ -571,6 +571,7 @@ int run_command(int argc, char **argv)
 	struct report rep;
 	json_t *summary;
 	int rc, prc;
+	bool lost_report = false;
 
 	if (!r)
 		return REPORT_INFRA;
@@ -594,17 +595,35 @@ int run_command(int argc, char **argv)
 		waitpid(r->agent, NULL, 0);
 	}
 	console_finish(r->console);
-	stream_flush(r->stream);
+	/* A full disk (or a state directory gone) loses the events.jsonl copy, never the verdict:
+	 * the stream is judged from memory. Said once, here, where nothing more will be written. */
+	if (stream_flush(r->stream) != 0)
+		fprintf(stderr, "stagevisor run: %s: %s: events not all written there; the reports are made from memory\n",
+		        r->events_path, strerror(errno));
 	report_judge(&rep, r->stream, &r->ra, r->interrupted_by, r->timed_out, run_elapsed(r) / 1000.0,
 	             r->spec ? r->spec->stage : NULL);
-	if (r->opt.junit && junit_write_file(r->opt.junit, r->stream, &rep) != 0)
+	if (r->opt.junit && junit_write_file(r->opt.junit, r->stream, &rep) != 0) {
 		fprintf(stderr, "stagevisor run: --junit %s: %s\n", r->opt.junit, strerror(errno));
+		lost_report = true;
+	}
 	summary = report_json(&rep, r->stream, r->opt.junit, r->events_path);
-	if (r->opt.json && (!summary || report_write_json(r->opt.json, summary) != 0))
-		fprintf(stderr, "stagevisor run: --json %s: cannot write\n", r->opt.json);
+	errno = 0;
+	if (r->opt.json && (!summary || report_write_json(r->opt.json, summary) != 0)) {
+		fprintf(stderr, "stagevisor run: --json %s: %s\n", r->opt.json,
+		        errno ? strerror(errno) : "cannot write");
+		lost_report = true;
+	}
 	json_decref(summary);
 	report_print_summary(stdout, &rep, r->stream);
 	rc = rep.exit_code;
+	/* A passed stage whose report could not be written must not look green in Jenkins (the
+	 * junit step would find nothing, or last build's file): an infrastructure error, as for
+	 * `stagevisor hooks`. A failing verdict keeps its own code. */
+	if (lost_report && rc == REPORT_PASSED) {
+		fprintf(stderr, "stagevisor run: the stage passed but its reports could not be written: exit %d\n",
+		        REPORT_INFRA);
+		rc = REPORT_INFRA;
+	}
 	run_teardown(r);
 	free(r);
 	return rc;
