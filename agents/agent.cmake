@@ -33,3 +33,12 @@ if(TARGET sv_uplink)
   target_include_directories(stagevisor-agent PRIVATE $<TARGET_PROPERTY:sv_uplink,INTERFACE_INCLUDE_DIRECTORIES>)
   add_dependencies(stagevisor-agent stagevisor-agent-uplink)
 endif()
+
+# `cmake --install BUILD --component agent [--prefix P]`: the agent and its uplink module,
+# side by side in P/bin (the agent loads the module from its own directory; an image copies
+# both: images/README.md).
+include(GNUInstallDirs)
+install(TARGETS stagevisor-agent RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT agent)
+if(TARGET stagevisor-agent-uplink)
+  install(TARGETS stagevisor-agent-uplink LIBRARY DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT agent)
+endif()

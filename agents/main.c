@@ -44,7 +44,7 @@
 #define EXIT_AGENT_ERROR SPEC_EXIT_CONFIG /* 125 */
 
 static const char usage_text[] =
-	"usage: stagevisor-agent [--spec FILE] [--check]\n"
+	"usage: stagevisor-agent [--spec FILE | --default-spec FILE] [--check]\n"
 	"       stagevisor-agent parse [--root DIR] [--tool NAME] FORMAT FILE...\n"
 	"       stagevisor-agent --help | --version\n"
 	"\n"
@@ -57,6 +57,9 @@ static const char usage_text[] =
 	"options:\n"
 	"  --spec FILE   read the stage spec from FILE; without it the spec is the inline JSON in\n"
 	"                the environment variable STAGEVISOR_SPEC\n"
+	"  --default-spec FILE\n"
+	"                the spec when STAGEVISOR_SPEC is not set (an image's own spec: a task\n"
+	"                definition's STAGEVISOR_SPEC replaces it)\n"
 	"  --check       validate the spec, print \"ok\" (exit 0) or the error (exit 125), start nothing\n"
 	"  --help        print this text and exit 0\n"
 	"  --version     print the version and exit 0\n"
@@ -69,12 +72,15 @@ static const char usage_text[] =
 	"environment:\n"
 	"  STAGEVISOR_SPEC     the stage spec as inline JSON (when --spec is not given)\n"
 	"  STAGEVISOR_STREAM   the stream id stamped on events (default \"local\")\n"
+	"  STAGEVISOR_STOP_SIGNALS  signals that also mean teardown, added to the spec's\n"
+	"                      stop_signals (\"SIGWINCH\"; commas or blanks between names): an\n"
+	"                      image sets it to its STOPSIGNAL\n"
 	"  STAGEVISOR_URL      https://host:port/ of the coordinator: stream the events there too\n"
 	"                      (then also STAGEVISOR_TOKEN and STAGEVISOR_PIN or STAGEVISOR_CA_FILE;\n"
 	"                      protocol/PROTOCOL.md)\n"
 	"\n"
-	"signals: SIGTERM, SIGINT and the spec's stop_signals stop the stage; SIGHUP, SIGUSR1 and\n"
-	"SIGUSR2 are forwarded to every process group.\n"
+	"signals: SIGTERM, SIGINT, the spec's stop_signals and STAGEVISOR_STOP_SIGNALS stop the\n"
+	"stage; SIGHUP, SIGUSR1 and SIGUSR2 are forwarded to every process group.\n"
 	"\n"
 	"exit status: job mode: the first failed essential job's status (its exit code, 128+n when\n"
 	"killed by signal n, 126 not executable, 127 not found), else 0; service mode: 0 after a\n"
@@ -170,13 +176,18 @@ static void uplink_stop(struct uplink_module *m)
 	m->glue = NULL;
 }
 
-static struct spec_stage *load_spec(const char *path)
+static struct spec_stage *load_spec(const char *path, const char *default_path)
 {
 	struct spec_error err;
 	char msg[1024];
 	struct spec_stage *spec;
 
 	memset(&err, 0, sizeof err);
+	if (!path && default_path) {
+		const char *inline_json = getenv("STAGEVISOR_SPEC");
+		if (!inline_json || !*inline_json)
+			path = default_path;
+	}
 	if (path) {
 		spec = spec_load_file(path, &err);
 	} else {
@@ -187,15 +198,25 @@ static struct spec_stage *load_spec(const char *path)
 		}
 		spec = spec_parse(inline_json, strlen(inline_json), &err);
 	}
-	if (!spec)
+	if (!spec) {
 		fprintf(stderr, "stagevisor-agent: %s%s\n", path ? "" : "STAGEVISOR_SPEC: ",
 			spec_error_format(&err, msg, sizeof msg));
+		return NULL;
+	}
+	/* The image's STOPSIGNAL (php's Apache images: SIGWINCH), set by the image itself, means
+	 * teardown whatever spec it is given. */
+	const char *extra = getenv("STAGEVISOR_STOP_SIGNALS");
+	if (extra && spec_add_stop_signals(spec, extra, "STAGEVISOR_STOP_SIGNALS", &err) < 0) {
+		fprintf(stderr, "stagevisor-agent: %s\n", spec_error_format(&err, msg, sizeof msg));
+		spec_free(spec);
+		return NULL;
+	}
 	return spec;
 }
 
 int main(int argc, char **argv)
 {
-	const char *spec_path = NULL;
+	const char *spec_path = NULL, *default_spec = NULL;
 	bool check = false;
 	struct spec_stage *spec = NULL;
 	struct event_base *base = NULL;
@@ -229,6 +250,12 @@ int main(int argc, char **argv)
 			spec_path = argv[i];
 		} else if (strncmp(a, "--spec=", 7) == 0) {
 			spec_path = a + 7;
+		} else if (strcmp(a, "--default-spec") == 0) {
+			if (++i >= argc)
+				return usage_error("--default-spec: missing FILE");
+			default_spec = argv[i];
+		} else if (strncmp(a, "--default-spec=", 15) == 0) {
+			default_spec = a + 15;
 		} else {
 			return usage_error("unknown argument \"%s\"", a);
 		}
@@ -240,7 +267,9 @@ int main(int argc, char **argv)
 			return EXIT_AGENT_ERROR;
 
 	/* 2. The spec: everything is validated before anything starts. */
-	spec = load_spec(spec_path);
+	if (spec_path && default_spec)
+		return usage_error("--spec and --default-spec: give one of them");
+	spec = load_spec(spec_path, default_spec);
 	if (!spec)
 		return EXIT_AGENT_ERROR;
 	if (check) {

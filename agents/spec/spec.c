@@ -1418,6 +1418,62 @@ const char *spec_error_format(const struct spec_error *err, char *buf, size_t si
 	return buf;
 }
 
+int spec_add_stop_signals(struct spec_stage *stage, const char *list, const char *field,
+			  struct spec_error *err)
+{
+	struct spec_error local;
+	int found[SPEC_SIGNALS_MAX];
+	size_t nfound = 0, i;
+	const char *s = list;
+	int *grown;
+
+	if (!err)
+		err = &local;
+	while (*s) {
+		char name[32];
+		size_t len = strcspn(s, ", \t");
+		int sig;
+
+		if (len == 0) {
+			s++;
+			continue;
+		}
+		if (len >= sizeof name)
+			return fail(err, field, "\"%.*s...\" is not a signal name", 16, s);
+		memcpy(name, s, len);
+		name[len] = '\0';
+		s += len;
+		sig = spec_signal_from_name(name);
+		if (sig < 0)
+			return fail(err, field, "\"%s\" is not a signal name or number", name);
+		if (sig == SIGKILL || sig == SIGSTOP)
+			return fail(err, field, "%s cannot be caught, so it cannot mean teardown",
+				    spec_signal_name(sig));
+		if (sig == SIGCHLD)
+			return fail(err, field, "SIGCHLD tells the agent that a child ended; it cannot mean teardown");
+		for (i = 0; i < stage->nstop_signals && stage->stop_signals[i] != sig; i++)
+			;
+		if (i < stage->nstop_signals)
+			continue;
+		for (i = 0; i < nfound && found[i] != sig; i++)
+			;
+		if (i < nfound)
+			continue;
+		if (stage->nstop_signals + nfound >= SPEC_SIGNALS_MAX)
+			return fail(err, field, "with the spec's stop_signals, more than %u signals", SPEC_SIGNALS_MAX);
+		found[nfound++] = sig;
+	}
+	if (nfound == 0)
+		return 0;
+	grown = realloc(stage->stop_signals, (stage->nstop_signals + nfound) * sizeof(int));
+	if (!grown)
+		return fail_oom(err, field);
+	memcpy(grown + stage->nstop_signals, found, nfound * sizeof(int));
+	stage->stop_signals = grown;
+	stage->nstop_signals += nfound;
+	return 0;
+}
+
 bool spec_success_code(const struct spec_process *proc, int code)
 {
 	size_t i;

@@ -138,6 +138,16 @@ const char *spec_error_format(const struct spec_error *err, char *buf, size_t si
 int spec_signal_from_name(const char *name);
 const char *spec_signal_name(int sig);
 
+/* Adds the signals of a list ("SIGWINCH", "WINCH,QUIT", "28 SIGQUIT": names or numbers as in
+ * stop_signals, separated by commas and/or blanks) to stage->stop_signals, skipping those
+ * already there: the agent's STAGEVISOR_STOP_SIGNALS, which an image sets to its STOPSIGNAL so
+ * that any spec given to it (a task-definition override too) treats that signal as teardown.
+ * Same rules as stop_signals (no SIGKILL/SIGSTOP/SIGCHLD, at most SPEC_SIGNALS_MAX in all).
+ * 0, or -1 with err filled (err->field = field, err->text naming the bad entry); an empty list
+ * adds nothing. On error stage is unchanged. */
+int spec_add_stop_signals(struct spec_stage *stage, const char *list, const char *field,
+			  struct spec_error *err);
+
 bool spec_success_code(const struct spec_process *proc, int code);
 
 #endif
