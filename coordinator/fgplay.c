@@ -136,16 +136,18 @@ long long fgplay_task_started(const json_t *task)
 {
 	static const char *const keys[] = {"startedAt", "createdAt"};
 
+	long long t;
+
 	for (size_t i = 0; i < 2; i++) {
 		const json_t *v = json_object_get(task, keys[i]);
 		if (json_is_number(v) && json_number_value(v) > 0)
 			return (long long)json_number_value(v);
-		if (json_is_string(v)) {
-			long long t = fgp_iso_time(json_string_value(v));
-			if (t > 0)
-				return t;
-		}
+		if (json_is_string(v) && (t = fgp_iso_time(json_string_value(v))) > 0)
+			return t;
 	}
+	/* moto gives neither: the tag `up` adds (UTC seconds). */
+	if (expiry_parse_tag(fgtask_tag(task, FGPLAY_TAG_STARTED), &t) == 0)
+		return t;
 	return 0;
 }
 
@@ -465,8 +467,12 @@ static int fgp_stage_copy(struct fgp *g, const char *branch, struct pipeline_sta
 
 static int fgp_tag_marker(struct fgp *g, const char *arn, char *err, size_t errlen)
 {
-	json_t *in = json_pack("{s:s, s:[{s:s, s:s}]}", "resourceArn", arn, "tags", "key", FGPLAY_TAG_PLAYGROUND,
-			       "value", g->slug);
+	char now[24];
+	json_t *in;
+
+	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+	in = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "resourceArn", arn, "tags", "key", FGPLAY_TAG_PLAYGROUND,
+		       "value", g->slug, "key", FGPLAY_TAG_STARTED, "value", now);
 	json_t *out = NULL;
 	struct aws_result r;
 	int rc;

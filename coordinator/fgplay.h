@@ -10,7 +10,8 @@
  * prints the URL. `down` stops the task and deletes the record; `list` reads the tasks' tags.
  * A playground is known by its tags alone (no local state): stagevisor:build
  * "playground:<slug>" (set at RunTask), stagevisor:playground <slug> (added at once after it),
- * stagevisor:branch, stagevisor:stage, stagevisor:expires (the next close of business).
+ * stagevisor:branch, stagevisor:stage, stagevisor:expires (the next close of business), and
+ * stagevisor:started (when ECS gives no startedAt, as moto does).
  *
  * The helpers below are shared with teardown.c. It does not decide what teardown stops.
  */
@@ -27,6 +28,7 @@
 #include "pipeline.h"
 
 #define FGPLAY_TAG_PLAYGROUND "stagevisor:playground"
+#define FGPLAY_TAG_STARTED "stagevisor:started" /* UTC seconds, added with the marker */
 #define FGPLAY_BUILD_PREFIX "playground:"
 #define FGPLAY_STAGE_DEFAULT "playground"
 
@@ -43,8 +45,8 @@ const char *fgplay_task_slug(const json_t *task);
 /* The playground's DNS name "<slug>.<domain>" (0), or -1 when the config has no route53. */
 int fgplay_fqdn(const struct pipeline *p, const char *slug, char *buf, size_t len);
 
-/* A task's start (startedAt, else createdAt: epoch seconds as a number or an ISO 8601 string),
- * in UTC seconds; 0 when it has neither. */
+/* A task's start (startedAt, else createdAt: epoch seconds as a number or an ISO 8601 string;
+ * else the stagevisor:started tag), in UTC seconds; 0 when it has none. */
 long long fgplay_task_started(const json_t *task);
 
 /* The short task id: the last part of its ARN (borrowed), or "?". */
