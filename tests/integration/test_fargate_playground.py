@@ -179,7 +179,9 @@ class FargatePlayground(unittest.TestCase):
         return path
 
     def sv(self, *args, timeout=240):
-        p = subprocess.run([coord_path()] + list(args) + ["--state-dir", os.path.join(self.tmp, "state")],
+        if args[0] == "playground":
+            args = list(args) + ["--state-dir", os.path.join(self.tmp, "state")]
+        p = subprocess.run([coord_path()] + list(args),
                            env=self.env, capture_output=True, text=True, timeout=timeout)
         return p
 
