@@ -4,7 +4,8 @@
 The coordinator runs as the IAM user `ci` whose only permissions are
 deploy/iam/coordinator-policy.json, on a moto with request authentication on (ECS, EC2, Logs);
 Route 53 is a second moto without authentication (moto 5.2 refuses every signed Route 53 call
-when authentication is on), reached through AWS_ENDPOINT_URL_ROUTE_53. The scene (VPC, subnet,
+when authentication is on), reached through AWS_ENDPOINT_URL_ROUTE_53 via a stand-in that
+answers the first change PENDING (moto says INSYNC at once), so the wait is exercised. The scene (VPC, subnet,
 security group, cluster, hosted zone, stage tasks of several ages) is set by a second IAM user,
 `scene`, with every permission; fargate_launcher.py plays Fargate with it, starting the real
 stagevisor-agent for each task with a service-mode spec: python3 -m http.server on a free
@@ -16,13 +17,17 @@ so), down (task stopped, record deleted; twice is fine); teardown with tasks of 
 --dry-run (changes nothing), a second run (does nothing and says so).
 """
 import datetime
+import http.server
 import json
 import os
 import shutil
 import subprocess
+import socketserver
 import sys
+import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -34,6 +39,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SKIP = awsfake.moto_or_skip_reason()
 REGION = "eu-west-1"
 DOMAIN = "preview.example.test"
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
@@ -69,6 +75,64 @@ class SceneMoto(Moto):
                                aws_access_key_id=self.scene_key, aws_secret_access_key=self.scene_secret)
 
 
+class PendingRoute53:
+    """A stand-in in front of the Route 53 moto that behaves as Route 53 does and moto does not:
+    the first change is answered PENDING, and so is the first GetChange of it; everything else
+    is moto's own answer. It records the GetChange calls."""
+
+    def __init__(self, target):
+        outer = self
+        self.target = target
+        self.get_changes = []
+        self.pending_left = 1
+        self.lock = threading.Lock()
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                req = urllib.request.Request(outer.target + self.path, data=body if body else None,
+                                             method=self.command,
+                                             headers={k: v for k, v in self.headers.items()
+                                                      if k.lower() not in ("host", "content-length")})
+                try:
+                    with NO_PROXY.open(req, timeout=30) as r:
+                        status, data, ctype = r.status, r.read(), r.headers.get("Content-Type", "text/xml")
+                except urllib.error.HTTPError as e:
+                    status, data, ctype = e.code, e.read(), e.headers.get("Content-Type", "text/xml")
+                with outer.lock:
+                    if "/change/" in self.path:
+                        outer.get_changes.append(self.path)
+                        if len(outer.get_changes) == 1 and outer.pending_left == 0:
+                            data = data.replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
+                    elif self.command == "POST" and self.path.endswith("/rrset/") and outer.pending_left:
+                        outer.pending_left -= 1
+                        data = data.replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _forward
+
+        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = S(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def next_close(now, tz, hhmm):
     """The next close of business after now (UTC seconds), as coordinator/expiry.c computes it."""
     from zoneinfo import ZoneInfo
@@ -94,6 +158,7 @@ class FargatePlayground(unittest.TestCase):
         cls.tmp = awsfake.tmpdir()
         cls.moto = SceneMoto(cls.tmp, policy=awsfake.coordinator_policy(ROOT))
         cls.r53moto = Moto(cls.tmp, auth=False)
+        cls.r53proxy = PendingRoute53(cls.r53moto.url)
         cls.launcher = None
         try:
             cls._scene()
@@ -123,7 +188,7 @@ class FargatePlayground(unittest.TestCase):
         cls.zone = cls.r53.create_hosted_zone(Name=DOMAIN, CallerReference="it")["HostedZone"]["Id"]
         cls.env = base_env(cls.tmp)
         cls.env.update(AWS_ACCESS_KEY_ID=cls.moto.access_key, AWS_SECRET_ACCESS_KEY=cls.moto.secret_key,
-                       AWS_ENDPOINT_URL=cls.moto.url, AWS_ENDPOINT_URL_ROUTE_53=cls.r53moto.url,
+                       AWS_ENDPOINT_URL=cls.moto.url, AWS_ENDPOINT_URL_ROUTE_53=cls.r53proxy.url,
                        AWS_DEFAULT_REGION=REGION)
         lenv = base_env(cls.tmp)
         lenv.update(AWS_ACCESS_KEY_ID=cls.moto.scene_key, AWS_SECRET_ACCESS_KEY=cls.moto.scene_secret,
@@ -146,6 +211,8 @@ class FargatePlayground(unittest.TestCase):
             except subprocess.TimeoutExpired:
                 cls.launcher.kill()
                 cls.launcher.wait()
+        if getattr(cls, "r53proxy", None):
+            cls.r53proxy.close()
         for m in (getattr(cls, "moto", None), getattr(cls, "r53moto", None)):
             if m:
                 m.close()
@@ -216,7 +283,12 @@ class FargatePlayground(unittest.TestCase):
         p, before = self.up("main", self.config(port1, pg_max=2, name="p1.json"))
         url = "https://main.%s/" % DOMAIN
         self.assertEqual(p.stdout.strip().splitlines()[-1], url, p.stdout)
-        self.assertIn("INSYNC", p.stdout)
+        # Route 53 answered PENDING twice (the stand-in): up polled GetChange until INSYNC.
+        self.assertRegex(p.stdout, r"Route 53 change \S+ submitted: PENDING")
+        self.assertRegex(p.stdout, r"waiting for Route 53 change \S+: PENDING")
+        self.assertRegex(p.stdout, r"Route 53 change \S+ is INSYNC \(after")
+        self.assertEqual(len(self.r53proxy.get_changes), 2, self.r53proxy.get_changes)
+        self.assertLess(p.stdout.index("INSYNC"), p.stdout.index("is up:"))
         self.assertIn("UPSERT main.%s A " % DOMAIN, p.stdout)
         [task] = self.playground_tasks("main")
         ip = [d["value"] for a in task["attachments"] for d in a["details"] if d["name"] == "privateIPv4Address"][0]
