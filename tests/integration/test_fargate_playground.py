@@ -33,7 +33,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import awsfake  # noqa: E402
 from awsfake import Moto, base_env  # noqa: E402
-from svtest import agent_path, coord_path, free_port, wait_until  # noqa: E402
+from svtest import SANITIZER_MARKS, agent_path, coord_path, free_port, wait_until  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SKIP = awsfake.moto_or_skip_reason()
@@ -250,6 +250,9 @@ class FargatePlayground(unittest.TestCase):
             args = list(args) + ["--state-dir", os.path.join(self.tmp, "state")]
         p = subprocess.run([coord_path()] + list(args),
                            env=self.env, capture_output=True, text=True, timeout=timeout)
+        for m in SANITIZER_MARKS:
+            if m in p.stderr:
+                raise AssertionError("sanitizer report from stagevisor %s:\n%s" % (" ".join(args), p.stderr))
         return p
 
     def records(self):
