@@ -1,8 +1,8 @@
 """`stagevisor cleanup` (coordinator/cleanup.c) against moto's server with authentication on,
 as an IAM user whose only permissions are deploy/iam/coordinator-policy.json.
 
-The scene (set up by the test with authentication switched off through moto's
-/moto-api/reset-auth, then switched on again before stagevisor runs): images pushed to moto's
+The scene (set up and read back by the test as moto's "admin" user, awsfake.Moto(admin=True);
+stagevisor runs as the user "ci" with the coordinator's policy): images pushed to moto's
 ECR with PutImage, task definitions of the families stagevisor-* (with stagevisor's hash tag)
 and others, tasks started by stagevisor for build B1 (a stopped tests task, a running
 playground) and for another build. Then: --dry-run changes nothing; cleanup deletes B1's images
@@ -54,15 +54,8 @@ class Scene:
 
     def __init__(self, moto):
         self.moto = moto
-        moto_api(moto, "/moto-api/reset-auth", "1000000000")  # the scene is set as an administrator
-        try:
-            self._build()
-        finally:
-            moto_api(moto, "/moto-api/reset-auth", "0")  # every later call is checked again
-
-    def _build(self):
         m = self.moto
-        ec2, ecs, ecr = m.client("ec2"), m.client("ecs"), m.client("ecr")
+        ec2, ecs, ecr = m.admin_client("ec2"), m.admin_client("ecs"), m.admin_client("ecr")
         vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
         ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
         self.subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
@@ -102,7 +95,7 @@ class Scene:
         self.play_task = self.run(self.playground[0], B1, "playground", branch="feature/x")
 
     def register(self, family, tag, tagged=True, h=None):
-        ecs = self.moto.client("ecs")
+        ecs = self.moto.admin_client("ecs")
         tags = [{"key": HASH_TAG, "value": h or hashlib.sha256((family + tag).encode()).hexdigest()[:16]}] if tagged else []
         kw = {"tags": tags} if tags else {}
         return ecs.register_task_definition(
@@ -114,29 +107,25 @@ class Scene:
         tags = [{"key": "stagevisor:build", "value": build}, {"key": "stagevisor:stage", "value": stage}]
         if branch:
             tags.append({"key": "stagevisor:branch", "value": branch})
-        return self.moto.client("ecs").run_task(
+        return self.moto.admin_client("ecs").run_task(
             cluster="ci", taskDefinition=taskdef, launchType="FARGATE", startedBy="stagevisor", tags=tags,
             networkConfiguration={"awsvpcConfiguration": {"subnets": [self.subnet], "securityGroups": [self.sg]}},
         )["tasks"][0]["taskArn"]
 
 
 class State:
-    """What is there now, read through moto with authentication off (reads only)."""
+    """What is there now, read as moto's admin user."""
 
     def __init__(self, moto):
-        moto_api(moto, "/moto-api/reset-auth", "1000000000")
-        try:
-            ecr, ecs = moto.client("ecr"), moto.client("ecs")
-            self.images = {d["imageDigest"]: sorted(d.get("imageTags", []))
-                           for d in ecr.describe_images(repositoryName=REPO)["imageDetails"]}
-            self.other = len(ecr.describe_images(repositoryName="other")["imageDetails"])
-            self.defs = {}
-            for fam in ecs.list_task_definition_families()["families"]:
-                for status in ("ACTIVE", "INACTIVE"):
-                    for arn in ecs.list_task_definitions(familyPrefix=fam, status=status)["taskDefinitionArns"]:
-                        self.defs[arn.split("/")[-1]] = status
-        finally:
-            moto_api(moto, "/moto-api/reset-auth", "0")
+        ecr, ecs = moto.admin_client("ecr"), moto.admin_client("ecs")
+        self.images = {d["imageDigest"]: sorted(d.get("imageTags", []))
+                       for d in ecr.describe_images(repositoryName=REPO)["imageDetails"]}
+        self.other = len(ecr.describe_images(repositoryName="other")["imageDetails"])
+        self.defs = {}
+        for fam in ecs.list_task_definition_families()["families"]:
+            for status in ("ACTIVE", "INACTIVE"):
+                for arn in ecs.list_task_definitions(familyPrefix=fam, status=status)["taskDefinitionArns"]:
+                    self.defs[arn.split("/")[-1]] = status
 
     def __eq__(self, other):
         return (self.images, self.other, self.defs) == (other.images, other.other, other.defs)
@@ -149,7 +138,7 @@ class State:
 class Cleanup(unittest.TestCase):
     def start(self, policy):
         self.tmp = awsfake.tmpdir()
-        self.moto = awsfake.Moto(self.tmp, policy=policy)
+        self.moto = awsfake.Moto(self.tmp, policy=policy, admin=True)
         self.addCleanup(self.moto.close)
         self.scene = Scene(self.moto)
         self.config = os.path.join(self.tmp, "pipeline.json")
