@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "awscmd.h"
+#include "cleanup.h"
 #include "hooks.h"
 #include "playground.h"
 #include "run.h"
@@ -23,7 +24,7 @@ static const struct command commands[] = {
 	{"run", run_command, "run one stage on a backend, with live progress and reports"},
 	{"playground", playground_command, "playground up|down|list: long-lived service stages per branch"},
 	{"teardown", teardown_command, "stop expired playgrounds and orphaned Fargate tasks, delete their DNS records"},
-	{"cleanup", NULL, "delete used images and old task definitions"},
+	{"cleanup", cleanup_command, "delete used images and old task definitions"},
 	{"hooks", hooks_command, "run a codebase's devops_hooks scripts in order"},
 	{"aws", awscmd_command, "one signed AWS API call, for debugging"},
 };
