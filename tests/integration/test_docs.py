@@ -398,6 +398,20 @@ class DocsTest(unittest.TestCase):
                 self.assertTrue("`" + opt in text, "%s: `%s` is in `%s` but not on the page"
                                 % (os.path.relpath(page, ROOT), opt, " ".join(argv[1:])))
 
+    def test_man_pages(self):
+        """docs/man/*.1 render without a groff warning, and stagevisor.1 names every command."""
+        out = subprocess.run([coord_path(), "--help"], capture_output=True, text=True).stdout
+        names = re.findall(r"^  ([a-z]+)\s", out, re.M)
+        for page in ("stagevisor.1", "stagevisor-agent.1"):
+            path = os.path.join(DOCS, "man", page)
+            r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", path], capture_output=True, text=True,
+                               env=dict(os.environ, LC_ALL="C.UTF-8"))
+            self.assertEqual((r.returncode, r.stderr), (0, ""), "%s does not render cleanly" % page)
+        with open(os.path.join(DOCS, "man", "stagevisor.1"), encoding="utf-8") as f:
+            text = f.read()
+        for n in names:
+            self.assertIn(".B %s\n" % n, text, "stagevisor.1 does not describe the command %s" % n)
+
     def test_commands_run(self):
         ran, pending, skipped, failures = 0, [], [], []
         for page in self.pages:
