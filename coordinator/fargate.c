@@ -148,9 +148,14 @@ static bool fg_complete(const struct fargate *f)
 
 static void fg_finish(struct fargate *f)
 {
+	/* Not a loopbreak: the answer that acknowledges the `end` is still in the ingest
+	 * server's output buffer, and the agent waits for it before it exits. A few loop turns
+	 * write it. */
+	struct timeval flush = {0, 20000};
+
 	if (!f->done) {
 		f->done = true;
-		event_base_loopbreak(f->core->base);
+		event_base_loopexit(f->core->base, &flush);
 	}
 }
 

@@ -144,11 +144,7 @@ def test_sigint_stops_the_task_and_writes_junit(tmp):
         cfg = fg.config({"slow": spec})
         junit = os.path.join(tmp, "slow.xml")
         r = fg.run(cfg, "slow", build="jenkins-site-main-9", args=["--junit", junit])
-        ft.wait_for(lambda: r.saw("process sleeper") or r.saw("sleeper started") or
-                    any(t["lastStatus"] == "RUNNING" for t in fg.tasks()) and r.saw("started"), 120,
-                    "the stage to run")
-        ft.wait_for(lambda: any("launcher: started" in ln for ln in fg.launchers[0].text().splitlines()), 60,
-                    "the launcher to start the agent")
+        ft.wait_for(lambda: r.saw("process sleeper started"), 120, "the stage to run")
         r.signal(signal.SIGINT)
         rc = r.wait(120)
         check(rc == 130, "exit %s\n%s" % (rc, r.text()))
