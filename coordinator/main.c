@@ -35,10 +35,10 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (commands[i].fn)
 			fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\nnot yet available:\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0, said = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!commands[i].fn)
-			fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+			fprintf(out, "%s  %-11s %s\n", said++ ? "" : "\nnot yet available:\n", commands[i].name,
+			        commands[i].summary);
 	fprintf(out, "\nexit codes: 0 passed, 1 tests or checks failed, 2 usage error, 3 infrastructure error\n");
 }
 

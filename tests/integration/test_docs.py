@@ -84,8 +84,8 @@ NOT_RUNNABLE = {
 # (regular expression on the command, why it waits). The lead removes these when the branches
 # are merged; the commands then run like any other.
 PENDING = [
-    (r"^stagevisor run .*--backend fargate",
-     "`stagevisor run --backend fargate` (branch wip/fgrun) is not built yet: `run` says \"only local\""),
+    # Nothing pending: wip/fgrun, wip/fgplay and wip/fgcleanup are merged. The form of an entry:
+    # (r"^stagevisor run .*--backend fargate", "run --backend fargate (branch wip/fgrun) is not merged"),
 ]
 
 SHELL_INFOS = {"sh", "bash", "shell", "shell-session", "zsh", "console-session"}
@@ -308,7 +308,8 @@ class Sandbox:
             [sys.executable, os.path.join(ROOT, "tests", "integration", "fargate_launcher.py"),
              "--endpoint", self.moto.url, "--region", "eu-west-1", "--cluster", cluster,
              "--agent", agent_path(), "--ready-file", ready],
-            stdout=self.launcher_log, stderr=subprocess.STDOUT, env=self.env)
+            stdout=self.launcher_log, stderr=subprocess.STDOUT, env=self.env,
+            cwd=self.work)  # the task's working directory: the codebase, as in the images
         wait_until(lambda: os.path.exists(ready), 60, "the Fargate launcher to start")
 
     def run(self, cmd):
