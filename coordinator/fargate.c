@@ -255,11 +255,8 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 				return;
 			console_note(f->core->console, state_now_ms(), "%s", err);
 		}
-		f->ra.started = false;
-		if (snprintf(f->ra.start_error, sizeof f->ra.start_error, "task %s stopped before it ran (%s: %s): %s",
-			     f->task_id, tf.name, reason ? reason : "no reason given", tf.hint) >=
-		    (int)sizeof f->ra.start_error)
-			f->ra.start_error[sizeof f->ra.start_error - 2] = '~';
+		run_start_failed(&f->ra, "task %s stopped before it ran (%s: %s): %s", f->task_id, tf.name,
+				 reason ? reason : "no reason given", tf.hint);
 		fg_finish(f);
 		return;
 	}
@@ -379,6 +376,16 @@ static int fg_start_task(struct fargate *f, const char *taskdef_arn, char *err, 
 	arn = json_string_value(json_object_get(task, "taskArn"));
 	if (!arn) {
 		snprintf(err, errlen, "ecs RunTask: MalformedResponse: no taskArn");
+		json_decref(task);
+		return -1;
+	}
+	/* ECS answers a clientToken it has seen with the task it started then: another `run` of
+	 * this build and stage got in between our look for a running task and RunTask. */
+	if (fgtask_override_env(task, "STAGEVISOR_STREAM") &&
+	    strcmp(fgtask_override_env(task, "STAGEVISOR_STREAM"), f->core->stream_id) != 0) {
+		snprintf(err, errlen, "another stagevisor run started stage %s of build %s at the same time (task %s, "
+			 "stream %.32s): run it once, or run this command again to attach to that task",
+			 f->st->name, f->opt->build_id, fg_task_id(arn), fgtask_override_env(task, "STAGEVISOR_STREAM"));
 		json_decref(task);
 		return -1;
 	}
@@ -548,9 +555,7 @@ static int fg_setup(struct fargate *f, int *usage)
 	if (k < 0 || fg_start_new(f, err, sizeof err) != 0) {
 		/* Judged as the local backend's start failures are: an infrastructure case. */
 		console_note(f->core->console, state_now_ms(), "cannot start the stage: %s", err);
-		f->ra.started = false;
-		if (snprintf(f->ra.start_error, sizeof f->ra.start_error, "%s", err) >= (int)sizeof f->ra.start_error)
-			f->ra.start_error[sizeof f->ra.start_error - 2] = '~';
+		run_start_failed(&f->ra, "%s", err);
 		return 0;
 	}
 	return 0;
