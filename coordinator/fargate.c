@@ -257,9 +257,8 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 		stop_code = "MISSING";
 	}
 	tf = taskfail_classify(stop_code, reason, creason, code);
-	console_note(f->core->console, state_now_ms(), "task %s stopped%s%s%s%s", f->task_id,
-		     reason ? ": " : "", reason ? reason : "", code >= 0 ? "; exit code " : "",
-		     code >= 0 ? (code == 0 ? "0" : "non-zero") : "");
+	console_note(f->core->console, state_now_ms(), "task %s stopped%s%s", f->task_id, reason ? ": " : "",
+		     reason ? reason : "");
 	f->ra.exited = true;
 	f->ra.exit_code = code;
 	/* Nothing from the agent, and ECS says it never got to run it (moto reports exit code 0
@@ -281,8 +280,11 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 				return;
 			console_note(f->core->console, state_now_ms(), "%s", err);
 		}
-		run_start_failed(&f->ra, "task %s stopped before it ran (%s: %s): %s", f->task_id, tf.name,
-				 reason ? reason : "no reason given", tf.hint);
+		f->ra.exited = false; /* no agent ran: moto's exit code 0 is not one */
+		f->ra.exit_code = -1;
+		/* The reason cut so that the hint fits the report's message. */
+		run_start_failed(&f->ra, "the task stopped before it ran (%s: %.180s%s); %s", tf.name,
+				 reason ? reason : "no reason given", reason && strlen(reason) > 180 ? "…" : "", tf.hint);
 		fg_finish(f);
 		return;
 	}

@@ -34,7 +34,7 @@ struct report_agent {
 	int exit_code;    /* when it exited normally, else -1 */
 	int signal;       /* the signal that killed it, else 0 */
 	bool stopped_by_us; /* we asked it to stop (interrupt, timeout) */
-	char start_error[256];
+	char start_error[480]; /* a Fargate start failure carries the reason and a hint */
 };
 
 #define REPORT_MAX_INFRA 32
