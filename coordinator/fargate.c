@@ -261,10 +261,12 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 		     reason ? reason : "");
 	f->ra.exited = true;
 	f->ra.exit_code = code;
-	/* Nothing from the agent, and ECS says it never got to run it (moto reports exit code 0
-	 * for containers that never ran, so the code is not asked). */
+	/* Nothing from the agent, and ECS says why it never got to run it. Neither the exit code
+	 * (moto reports 0 for containers that never ran) nor a missing startedAt (moto never sets
+	 * it) tells: a stage whose HTTPS path was blocked looks the same until its CloudWatch
+	 * lines are read. */
 	never_ran = stream_max_seq(f->core->stream) == 0 && !f->stop_sent &&
-		    (!json_object_get(t, "startedAt") || (stop_code && strcmp(stop_code, "TaskFailedToStart") == 0) ||
+		    ((stop_code && strcmp(stop_code, "TaskFailedToStart") == 0) ||
 		     (stop_code && strcmp(stop_code, "MISSING") == 0) ||
 		     tf.kind == TASKFAIL_PULL || tf.kind == TASKFAIL_RESOURCE_INIT || tf.kind == TASKFAIL_ENI_TIMEOUT ||
 		     tf.kind == TASKFAIL_CAPACITY || tf.kind == TASKFAIL_CANNOT_START);
@@ -506,6 +508,25 @@ static void fg_reattach(struct fargate *f, const json_t *task)
 	f->serving = true;
 }
 
+/* Signals are caught from the moment the run has its loop: a Ctrl-C during RunTask is seen
+ * by the loop, which then stops the task that was started. */
+static int fg_events(struct fargate *f)
+{
+	struct timeval quarter = {0, 250000};
+	struct event_base *base = f->core->base;
+
+	f->ev_int = evsignal_new(base, SIGINT, fg_on_signal, f);
+	f->ev_term = evsignal_new(base, SIGTERM, fg_on_signal, f);
+	f->ev_tick = event_new(base, -1, EV_PERSIST, fg_on_tick, f);
+	f->ev_check = event_new(base, -1, 0, fg_on_check, f);
+	if (!f->ev_int || !f->ev_term || !f->ev_tick || !f->ev_check || evsignal_add(f->ev_int, NULL) ||
+	    evsignal_add(f->ev_term, NULL) || event_add(f->ev_tick, &quarter)) {
+		fprintf(stderr, "stagevisor run: cannot set up the event loop\n");
+		return REPORT_INFRA;
+	}
+	return 0;
+}
+
 static int fg_setup(struct fargate *f, int *usage)
 {
 	struct pipeline_error perr;
@@ -566,7 +587,7 @@ static int fg_setup(struct fargate *f, int *usage)
 	    strlen(fgtask_override_env(task, "STAGEVISOR_TOKEN")) < sizeof f->core->token) {
 		snprintf(f->core->stream_id, sizeof f->core->stream_id, "%s", fgtask_override_env(task, "STAGEVISOR_STREAM"));
 		snprintf(f->core->token, sizeof f->core->token, "%s", fgtask_override_env(task, "STAGEVISOR_TOKEN"));
-		if ((rc = run_core_open(f->core, f->opt, true)) != 0)
+		if ((rc = run_core_open(f->core, f->opt, true)) != 0 || (rc = fg_events(f)) != 0)
 			goto fatal;
 		stream_set_listener(f->core->stream, fg_on_event, f);
 		fg_reattach(f, task);
@@ -574,7 +595,8 @@ static int fg_setup(struct fargate *f, int *usage)
 		return 0;
 	}
 	json_decref(task);
-	if ((rc = run_core_mint(f->core)) != 0 || (rc = run_core_open(f->core, f->opt, false)) != 0)
+	if ((rc = run_core_mint(f->core)) != 0 || (rc = run_core_open(f->core, f->opt, false)) != 0 ||
+	    (rc = fg_events(f)) != 0)
 		goto fatal;
 	stream_set_listener(f->core->stream, fg_on_event, f);
 	if (k < 0 || fg_start_new(f, err, sizeof err) != 0) {
@@ -593,7 +615,6 @@ int fargate_run(struct run_core *c, const struct run_options *o)
 {
 	struct fargate *f = calloc(1, sizeof *f);
 	const char *knob = getenv("STAGEVISOR_FARGATE_POLL_MS");
-	struct timeval quarter = {0, 250000};
 	int usage = 0, rc;
 
 	if (!f)
@@ -605,22 +626,9 @@ int fargate_run(struct run_core *c, const struct run_options *o)
 		rc = usage ? usage : REPORT_INFRA;
 		goto out;
 	}
-	if (f->ra.started) {
-		f->ev_int = evsignal_new(c->base, SIGINT, fg_on_signal, f);
-		f->ev_term = evsignal_new(c->base, SIGTERM, fg_on_signal, f);
-		f->ev_tick = event_new(c->base, -1, EV_PERSIST, fg_on_tick, f);
-		f->ev_check = event_new(c->base, -1, 0, fg_on_check, f);
-		if (!f->ev_int || !f->ev_term || !f->ev_tick || !f->ev_check || evsignal_add(f->ev_int, NULL) ||
-		    evsignal_add(f->ev_term, NULL) || event_add(f->ev_tick, &quarter)) {
-			fg_stop_task(f, "the coordinator could not set up its loop");
-		} else {
-			/* A re-attach may have every event already (read back from this host's state). */
-			if (fg_complete(f))
-				fg_finish(f);
-			else
-				event_base_dispatch(c->base);
-		}
-	}
+	/* A re-attach may have every event already (read back from this host's state). */
+	if (f->ra.started && !fg_complete(f))
+		event_base_dispatch(c->base);
 	rc = run_core_finish(c, o, &f->ra, f->interrupted_by, f->timed_out, f->st->name, f->p->slack_webhook_url,
 			     o->branch);
 out:
