@@ -38,7 +38,7 @@ struct fargate {
 	struct taskwatch *watch;
 	struct event *ev_int, *ev_term, *ev_tick, *ev_check;
 	struct report_agent ra;
-	char arn[512], task_id[512], client_token[44], url[600], host[256];
+	char arn[512], task_id[512], taskdef[512], client_token[44], url[600], host[256];
 	long long poll_ms, last_poll_ms, stop_ms;
 	unsigned starts;
 	int interrupted_by;
@@ -277,8 +277,7 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 			taskwatch_free(f->watch);
 			f->watch = NULL;
 			f->ra.exited = false;
-			if (fg_start_task(f, json_string_value(json_object_get(t, "taskDefinitionArn")), err,
-					  sizeof err) == 0)
+			if (fg_start_task(f, f->taskdef, err, sizeof err) == 0)
 				return;
 			console_note(f->core->console, state_now_ms(), "%s", err);
 		}
@@ -291,8 +290,11 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 		return;
 	}
 	f->ra.started = true;
-	if (tf.kind == TASKFAIL_OOM && code < 0)
-		f->ra.signal = SIGKILL; /* the kernel's OOM kill: "killed by signal 9" */
+	if (tf.kind == TASKFAIL_OOM) {
+		/* The kernel's OOM kill (ECS shows exit code 137): "killed by signal 9". */
+		f->ra.signal = SIGKILL;
+		f->ra.exit_code = -1;
+	}
 	if (tf.kind != TASKFAIL_NONE && tf.kind != TASKFAIL_STOPPED)
 		console_note(f->core->console, state_now_ms(), "%s: %s", tf.name, tf.hint);
 	if (!fg_complete(f))
@@ -383,6 +385,8 @@ static int fg_start_task(struct fargate *f, const char *taskdef_arn, char *err, 
 	json_t *task = NULL;
 	const char *arn;
 
+	if (taskdef_arn != f->taskdef)
+		snprintf(f->taskdef, sizeof f->taskdef, "%s", taskdef_arn);
 	memset(&run, 0, sizeof run);
 	run.build_id = f->opt->build_id;
 	run.branch = f->opt->branch;
@@ -390,7 +394,7 @@ static int fg_start_task(struct fargate *f, const char *taskdef_arn, char *err, 
 	run.token = f->core->token;
 	run.url = f->url;
 	run.pin = cert_fingerprint(f->core->cert);
-	run.task_definition = taskdef_arn;
+	run.task_definition = f->taskdef;
 	run.expires_at = (long long)time(NULL) + (f->opt->timeout_s ? f->opt->timeout_s + 3600 : FG_EXPIRY_S);
 	/* The first start's token is the build's and stage's; a start after a failure, a new one. */
 	if (f->starts == 0)
