@@ -146,6 +146,55 @@ def watchers(fg, proxy, tmp, a, shared):
     return res["describe_calls"], counted, res
 
 
+def watch_part(fg, proxy, tmp, a):
+    # its tasks are in a cluster no launcher watches: they stay RUNNING
+    fg.ecs.create_cluster(clusterName="watch")
+    td = fg.ecs.register_task_definition(**task_def("watch"))["taskDefinition"]["taskDefinitionArn"]
+    net = {"awsvpcConfiguration": {"subnets": [fg.subnet], "securityGroups": [fg.sg]}}
+    arns = []
+    for _ in range(a.watchers):
+        arns += [t["taskArn"] for t in fg.ecs.run_task(cluster="watch", taskDefinition=td, launchType="FARGATE",
+                                                       networkConfiguration=net)["tasks"]]
+    with open(os.path.join(tmp, "arns"), "w") as f:
+        f.write("\n".join(arns) + "\n")
+    shared = [watchers(fg, proxy, tmp, a, True) for _ in range(a.watch_runs)]
+    unshared = watchers(fg, proxy, tmp, a, False)
+    per_task_6s = a.watchers * (a.sim_seconds // 6)
+    per_agent_1s = a.watchers * a.sim_seconds
+    med = statistics.median(x[1] for x in shared)
+    print("DescribeTasks while watching %d stages for %d simulated s (speed x%d, each run polls every %d ms, "
+          "the shared answer at most %d ms old), %d runs:" % (a.watchers, a.sim_seconds, a.speed, a.poll_ms,
+                                                               a.max_age_ms, a.watch_runs))
+    print("  shared (taskwatch.c, one state dir): median %d calls at the proxy (runs: %s; the driver counted %s)"
+          % (med, [x[1] for x in shared], [x[0] for x in shared]))
+    print("  unshared (each watcher its own state dir, same interval): %d calls at the proxy" % unshared[1])
+    print("  baseline, one waiter per task every 6 s: %d (%.0fx the shared count)" % (per_task_6s,
+                                                                                     per_task_6s / max(med, 1)))
+    print("  baseline, one call per second per agent: %d (%.0fx the shared count)" % (per_agent_1s,
+                                                                                      per_agent_1s / max(med, 1)))
+    print("  wall time of a shared run: %.1f s" % statistics.median(x[2]["wall_s"] for x in shared), flush=True)
+
+
+def stage_part(fg, proxy, tmp, a):
+    fg.launcher()
+    res = {True: [], False: []}
+    for i in range(a.runs):
+        for mine in (True, False):
+            res[mine].append(stage_once(fg, proxy, tmp, i * 2 + (0 if mine else 1), mine))
+    print("one stage (20 TeamCity results) on moto %s, auth on, %d runs each, medians:" % (fg.moto.url, a.runs))
+    print("%-44s %9s %12s %7s %16s" % ("", "wall (s)", "peak RSS MB", "calls", "end->exit (ms)"))
+    for mine, label in ((True, "stagevisor run --backend fargate"),
+                        (False, "aws ecs register/run-task/wait (CLI v1)")):
+        r = res[mine]
+        print("%-44s %9.2f %12.1f %7d %16.0f" % (label, statistics.median(x[0] for x in r),
+                                                  statistics.median(x[1] for x in r) / 1024,
+                                                  statistics.median(x[2] for x in r),
+                                                  statistics.median(x[3] for x in r) * 1000))
+        print("    per run: wall %s, end->exit ms %s" % ([round(x[0], 2) for x in r], [round(x[3] * 1000) for x in r]))
+    for mine in (True, False):
+        print("  calls (%s, last run): %s" % ("stagevisor" if mine else "aws CLI", " ".join(res[mine][-1][4])))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
@@ -155,6 +204,7 @@ def main():
     ap.add_argument("--poll-ms", type=int, default=1000, help="how often each run asks taskwatch (simulated ms)")
     ap.add_argument("--max-age-ms", type=int, default=30000, help="the shared answer's allowed age (simulated ms)")
     ap.add_argument("--watch-runs", type=int, default=3)
+    ap.add_argument("--part", choices=("all", "stage", "watch"), default="all")
     a = ap.parse_args()
     reason = fargatetest.skip_reason()
     if reason:
@@ -163,49 +213,10 @@ def main():
     fg = fargatetest.Fargate(tmp)
     proxy = EcsStandIn(fg.moto.url)
     try:
-        # 2 first: its tasks are in a cluster no launcher watches
-        fg.ecs.create_cluster(clusterName="watch")
-        td = fg.ecs.register_task_definition(**task_def("watch"))["taskDefinition"]["taskDefinitionArn"]
-        net = {"awsvpcConfiguration": {"subnets": [fg.subnet], "securityGroups": [fg.sg]}}
-        arns = []
-        for _ in range(a.watchers):
-            arns += [t["taskArn"] for t in fg.ecs.run_task(cluster="watch", taskDefinition=td, launchType="FARGATE",
-                                                           networkConfiguration=net)["tasks"]]
-        with open(os.path.join(tmp, "arns"), "w") as f:
-            f.write("\n".join(arns) + "\n")
-        shared = [watchers(fg, proxy, tmp, a, True) for _ in range(a.watch_runs)]
-        unshared = watchers(fg, proxy, tmp, a, False)
-
-        fg.launcher()
-        res = {True: [], False: []}
-        for i in range(a.runs):
-            for mine in (True, False):
-                res[mine].append(stage_once(fg, proxy, tmp, i * 2 + (0 if mine else 1), mine))
-        print("one stage (20 TeamCity results) on moto %s, auth on, %d runs each, medians:" % (fg.moto.url, a.runs))
-        print("%-44s %9s %12s %7s %16s" % ("", "wall (s)", "peak RSS MB", "calls", "end->exit (ms)"))
-        for mine, label in ((True, "stagevisor run --backend fargate"),
-                            (False, "aws ecs register/run-task/wait (CLI v1)")):
-            r = res[mine]
-            print("%-44s %9.2f %12.1f %7d %16.0f" % (label, statistics.median(x[0] for x in r),
-                                                      statistics.median(x[1] for x in r) / 1024,
-                                                      statistics.median(x[2] for x in r),
-                                                      statistics.median(x[3] for x in r) * 1000))
-        for mine in (True, False):
-            print("  calls (%s, last run): %s" % ("stagevisor" if mine else "aws CLI", " ".join(res[mine][-1][4])))
-        per_task_6s = a.watchers * (a.sim_seconds // 6)
-        per_agent_1s = a.watchers * a.sim_seconds
-        med = statistics.median(x[1] for x in shared)
-        print("\nDescribeTasks while watching %d stages for %d simulated s (speed x%d, poll every %d ms, answer "
-              "at most %d ms old), %d runs:" % (a.watchers, a.sim_seconds, a.speed, a.poll_ms, a.max_age_ms,
-                                                 a.watch_runs))
-        print("  shared (taskwatch.c, one state dir): median %d calls at the proxy (runs: %s; driver counted %s)"
-              % (med, [x[1] for x in shared], [x[0] for x in shared]))
-        print("  unshared (each watcher its own state dir): %d calls at the proxy" % unshared[1])
-        print("  baseline, one waiter per task every 6 s: %d (%.0fx more than shared)" % (per_task_6s,
-                                                                                          per_task_6s / max(med, 1)))
-        print("  baseline, one call per second per agent: %d (%.0fx more than shared)" % (per_agent_1s,
-                                                                                          per_agent_1s / max(med, 1)))
-        print("  wall time of a shared run: %.1f s" % statistics.median(x[2]["wall_s"] for x in shared))
+        if a.part in ("all", "watch"):
+            watch_part(fg, proxy, tmp, a)
+        if a.part in ("all", "stage"):
+            stage_part(fg, proxy, tmp, a)
     finally:
         proxy.close()
         fg.close()

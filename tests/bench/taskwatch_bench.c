@@ -13,8 +13,8 @@
  * simulated milliseconds with the answer allowed to be A simulated milliseconds old, for S
  * simulated seconds. Simulated time runs X times faster than the wall clock and is the same
  * for every watcher (one origin, taken before the fork). The describe function is the
- * coordinator's own DescribeTasks (a real signed call to the endpoint: AWS_ENDPOINT_URL or
- * --endpoint-url, credentials from the environment). --unshared gives each watcher its own
+ * coordinator's own (fgtask_describe: a real signed DescribeTasks to the endpoint,
+ * AWS_ENDPOINT_URL or --endpoint-url, credentials from the environment). --unshared gives each watcher its own
  * state directory: no sharing, what one waiter per task would do at the same interval.
  *
  * Prints one JSON line: {"watchers", "sim_seconds", "speed", "poll_ms", "max_age_ms",
@@ -35,6 +35,7 @@
 #include <jansson.h>
 
 #include "aws/aws_client.h"
+#include "fgtask.h"
 #include "taskwatch.h"
 
 #define ARNS_MAX 1024
@@ -57,26 +58,6 @@ static long long real_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int describe(void *arg, const char *cluster, const char *const *arns, size_t n, json_t **out)
-{
-	struct aws_client *c = arg;
-	struct aws_result r;
-	json_t *in = json_pack("{s:s, s:[], s:[s]}", "cluster", cluster, "tasks", "include", "TAGS");
-	int rc;
-
-	if (!in)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(json_object_get(in, "tasks"), json_string(arns[i]));
-	memset(&r, 0, sizeof r);
-	rc = aws_client_json(c, "ecs", "DescribeTasks", in, out, &r);
-	if (rc != 0)
-		fprintf(stderr, "taskwatch_bench: DescribeTasks: %s\n", r.error.message);
-	aws_result_clear(&r);
-	json_decref(in);
-	return rc;
 }
 
 static void sleep_ms(double ms)
@@ -123,7 +104,7 @@ static int watch(const struct opts *o, const char *arn, long idx, long long t0, 
 
 		if (sim - t0 >= o->sim_seconds * 1000LL)
 			break;
-		if (taskwatch_poll(w, sim, o->max_age_ms, describe, c, &task, &calls) < 0)
+		if (taskwatch_poll(w, sim, o->max_age_ms, fgtask_describe, c, &task, &calls) < 0)
 			t->errors++;
 		t->calls += calls;
 		t->polls++;
