@@ -131,24 +131,78 @@ class StandIn(unittest.TestCase):
     """The stand-in forwards signed calls unchanged: moto checks the signature against the Host
     header it sees, which must be the one the client signed for (the stand-in's)."""
 
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="sv-fg-faults-")
+        cls.scene = Scene(cls.tmp, launcher=False)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.scene.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
     def test_signed_call_passes_with_host_unchanged(self):
-        tmp = tempfile.mkdtemp(prefix="sv-fg-faults-")
-        scene = Scene(tmp, launcher=False)
-        try:
-            runner = awsfake.Runner()
-            runner.secret(scene.fg.moto.secret_key)
-            args = ["ecs", "ListTasks", json.dumps({"cluster": CLUSTER}), "--region", REGION]
-            r = runner.run(args, scene.env())
-            self.assertEqual(r.rc, 0, r)
-            self.assertEqual(r.json()["taskArns"], [])
-            scene.standin.host_override = "127.0.0.1:%d" % scene.fg.moto.port
-            r = runner.run(args, scene.env())
-            self.assertEqual(r.rc, 1, r)
-            self.assertIn("SignatureDoesNotMatch", r.err)
-            self.assertEqual(scene.standin.count("ListTasks"), 2)
-        finally:
-            scene.close()
-            shutil.rmtree(tmp, ignore_errors=True)
+        scene = self.scene
+        runner = awsfake.Runner()
+        runner.secret(scene.fg.moto.secret_key)
+        before = scene.standin.count("ListTasks")
+        args = ["ecs", "ListTasks", json.dumps({"cluster": CLUSTER}), "--region", REGION]
+        r = runner.run(args, scene.env())
+        self.assertEqual(r.rc, 0, r)
+        self.assertIsInstance(r.json()["taskArns"], list)
+        scene.standin.host_override = "127.0.0.1:%d" % scene.fg.moto.port
+        r = runner.run(args, scene.env())
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("SignatureDoesNotMatch", r.err)
+        scene.standin.host_override = None
+        self.assertEqual(scene.standin.count("ListTasks"), before + 2)
+
+    def test_fates(self):
+        """A start failure is STOPPED from the first DescribeTasks and hidden from RUNNING lists;
+        an OOM shows only once moto has the task stopped; other tasks pass unchanged."""
+        scene = self.scene
+        import botocore.session
+        sess = botocore.session.Session()
+        for k in ("config_file", "credentials_file"):
+            sess.set_config_variable(k, os.devnull)
+        moto = scene.fg.moto
+        ecs = sess.create_client("ecs", region_name=REGION, endpoint_url=scene.standin.url,
+                                 aws_access_key_id=moto.admin_key, aws_secret_access_key=moto.admin_secret)
+        td = ecs.register_task_definition(
+            family="f", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[{"name": "stage", "image": "x", "cpu": 256, "memory": 512}])
+        arn = td["taskDefinition"]["taskDefinitionArn"]
+        net = {"awsvpcConfiguration": {"subnets": [scene.fg.subnet], "securityGroups": [scene.fg.sg]}}
+
+        def start(build):
+            return ecs.run_task(cluster=CLUSTER, taskDefinition=arn, launchType="FARGATE", networkConfiguration=net,
+                                tags=[{"key": "stagevisor:build", "value": build}])["tasks"][0]
+
+        scene.standin.rule("image-pull", build="b1")
+        scene.standin.rule("oom", build="b2")
+        pull, oom, plain = start("b1"), start("b2"), start("b3")
+        self.assertEqual(pull["lastStatus"], "PROVISIONING")
+        self.assertEqual(oom["lastStatus"], "RUNNING")
+        running = ecs.list_tasks(cluster=CLUSTER, desiredStatus="RUNNING")["taskArns"]
+        self.assertEqual(sorted(running), sorted([oom["taskArn"], plain["taskArn"]]))
+        self.assertEqual(ecs.list_tasks(cluster=CLUSTER, desiredStatus="STOPPED")["taskArns"], [pull["taskArn"]])
+        got = {t["taskArn"]: t for t in ecs.describe_tasks(
+            cluster=CLUSTER, tasks=[pull["taskArn"], oom["taskArn"], plain["taskArn"]])["tasks"]}
+        p = got[pull["taskArn"]]
+        self.assertEqual((p["lastStatus"], p["stopCode"]), ("STOPPED", "TaskFailedToStart"))
+        self.assertTrue(p["stoppedReason"].startswith("CannotPullContainerError: "))
+        self.assertNotIn("exitCode", p["containers"][0])
+        self.assertEqual(got[oom["taskArn"]]["lastStatus"], "RUNNING")
+        self.assertNotIn("stopCode", got[oom["taskArn"]])
+        ecs.stop_task(cluster=CLUSTER, task=oom["taskArn"], reason="Essential container in task exited")
+        o = ecs.describe_tasks(cluster=CLUSTER, tasks=[oom["taskArn"]])["tasks"][0]
+        self.assertEqual((o["lastStatus"], o["stopCode"]), ("STOPPED", "EssentialContainerExited"))
+        self.assertEqual(o["containers"][0]["reason"], "OutOfMemoryError: Container killed due to memory usage")
+        self.assertEqual(o["containers"][0]["exitCode"], 137)
+        q = ecs.describe_tasks(cluster=CLUSTER, tasks=[plain["taskArn"]])["tasks"][0]
+        self.assertEqual(q["lastStatus"], "RUNNING")
+        self.assertNotIn("stopCode", q)
+        self.assertEqual(sorted(scene.standin.rewritten), sorted([pull["taskArn"], oom["taskArn"]]))
 
 
 @unittest.skipIf(SKIP, SKIP or "")
