@@ -43,9 +43,13 @@ from ecs_standin import EcsStandIn  # noqa: E402
 from fargatetest import CLUSTER, LOG_GROUP, REGION, EXEC_ROLE  # noqa: E402
 from svtest import built_binary, coord_path  # noqa: E402
 
-JOB = ("for i in range(20):\n"
+# 20 TeamCity results over about 8 s: longer than the AWS CLI's start-up, so that its waiter
+# really waits, as it would for any real stage.
+JOB = ("import time\n"
+       "for i in range(20):\n"
        "    print(\"##teamcity[testStarted name='t%02d']\" % i)\n"
-       "    print(\"##teamcity[testFinished name='t%02d' duration='1']\" % i, flush=True)\n")
+       "    time.sleep(0.4)\n"
+       "    print(\"##teamcity[testFinished name='t%02d' duration='400']\" % i, flush=True)\n")
 SPEC = {"version": 1, "stage": "bench", "mode": "job", "stop_timeout": 20, "processes": [
     {"name": "runner", "role": "job", "command": ["python3", "-u", "-c", JOB],
      "results": [{"format": "teamcity", "stream": "stdout"}]}]}
@@ -181,7 +185,7 @@ def stage_part(fg, proxy, tmp, a):
     for i in range(a.runs):
         for mine in (True, False):
             res[mine].append(stage_once(fg, proxy, tmp, i * 2 + (0 if mine else 1), mine))
-    print("one stage (20 TeamCity results) on moto %s, auth on, %d runs each, medians:" % (fg.moto.url, a.runs))
+    print("one stage (20 TeamCity results in about 8 s) on moto %s, auth on, %d runs each, medians:" % (fg.moto.url, a.runs))
     print("%-44s %9s %12s %7s %16s" % ("", "wall (s)", "peak RSS MB", "calls", "end->exit (ms)"))
     for mine, label in ((True, "stagevisor run --backend fargate"),
                         (False, "aws ecs register/run-task/wait (CLI v1)")):
