@@ -10,7 +10,7 @@
  *
  * Each watcher is its own process (fork) with its own AWS client, registers one task of FILE
  * (one ARN a line; watcher i takes line i mod the count) and calls taskwatch_poll() every P
- * simulated milliseconds with the answer allowed to be A simulated milliseconds old, for S
+ * simulated milliseconds (watcher i first at i*P/N), once all have registered with the answer allowed to be A simulated milliseconds old, for S
  * simulated seconds. Simulated time runs X times faster than the wall clock and is the same
  * for every watcher (one origin, taken before the fork). The describe function is the
  * coordinator's own (fgtask_describe: a real signed DescribeTasks to the endpoint,
@@ -39,7 +39,7 @@
 #include "taskwatch.h"
 
 #define ARNS_MAX 1024
-#define WATCHERS_MAX 1000
+#define WATCHERS_MAX 500 /* the origins of time fit one atomic pipe write */
 
 struct opts {
 	const char *state_dir, *cluster, *arns_file, *region, *endpoint;
@@ -72,8 +72,10 @@ static void sleep_ms(double ms)
 		;
 }
 
-static int watch(const struct opts *o, const char *arn, long idx, long long t0, struct tally *t)
+/* Registers, says so on ready_fd, reads the common origin of time from go_fd, then polls. */
+static int watch(const struct opts *o, const char *arn, long idx, int ready_fd, int go_fd, struct tally *t)
 {
+	long long t0;
 	struct aws_client_options co;
 	struct aws_client *c;
 	struct taskwatch *w;
@@ -97,7 +99,18 @@ static int watch(const struct opts *o, const char *arn, long idx, long long t0, 
 		aws_client_free(c);
 		return -1;
 	}
-	for (;;) {
+	if (write(ready_fd, "r", 1) != 1 || read(go_fd, &t0, sizeof t0) != (ssize_t)sizeof t0) {
+		taskwatch_free(w);
+		aws_client_free(c);
+		return -1;
+	}
+	/* Polls at simulated times t0 + phase, + P, + 2P, … (a slow call delays the next poll; a
+	 * poll is never skipped). The phases of the watchers are spread over P, as runs started at
+	 * different times are. */
+	double phase = (double)o->poll_ms * (double)idx / (double)o->watchers;
+
+	sleep_ms(phase / o->speed);
+	for (long long k = 0;; k++) {
 		long long sim = t0 + (long long)((double)(real_ms() - t0) * o->speed);
 		json_t *task = NULL;
 		unsigned calls = 0;
@@ -109,7 +122,7 @@ static int watch(const struct opts *o, const char *arn, long idx, long long t0, 
 		t->calls += calls;
 		t->polls++;
 		json_decref(task);
-		sleep_ms((double)o->poll_ms / o->speed);
+		sleep_ms((phase + (double)(k + 1) * (double)o->poll_ms) / o->speed - (double)(real_ms() - t0));
 	}
 	taskwatch_free(w);
 	aws_client_free(c);
@@ -161,7 +174,8 @@ int main(int argc, char **argv)
 	struct opts o = {NULL, NULL, NULL, NULL, NULL, 50, 300, 1000, 30000, 30.0, 0};
 	char *arns[ARNS_MAX];
 	struct tally total = {0, 0, 0};
-	int fds[2], ch, failed = 0;
+	int fds[2], ready[2], go[2], ch, failed = 0;
+	long long origins[WATCHERS_MAX];
 	size_t narns;
 	long long t0, start;
 	pid_t pids[WATCHERS_MAX];
@@ -191,9 +205,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "taskwatch_bench: %s: no task ARN\n", o.arns_file);
 		return 2;
 	}
-	if (aws_http_global_init() < 0 || pipe(fds) != 0)
+	if (aws_http_global_init() < 0 || pipe(fds) != 0 || pipe(ready) != 0 || pipe(go) != 0)
 		return 1;
-	start = t0 = real_ms();
+	start = real_ms();
 	for (long i = 0; i < o.watchers; i++) {
 		pids[i] = fork();
 		if (pids[i] < 0) {
@@ -205,13 +219,32 @@ int main(int argc, char **argv)
 			int rc;
 
 			close(fds[0]);
-			rc = watch(&o, arns[(size_t)i % narns], i, t0, &t);
+			close(ready[0]);
+			close(go[1]);
+			rc = watch(&o, arns[(size_t)i % narns], i, ready[1], go[0], &t);
 			if (write(fds[1], &t, sizeof t) != (ssize_t)sizeof t)
 				rc = -1;
 			_exit(rc == 0 ? 0 : 1);
 		}
 	}
 	close(fds[1]);
+	close(ready[1]);
+	close(go[0]);
+	/* Simulated time starts once every watcher has registered its task (a run's first poll
+	 * after its start asks DescribeTasks for its new task: that start-up cost is not what is
+	 * measured here). */
+	for (long i = 0; i < o.watchers; i++) {
+		char b;
+
+		if (read(ready[0], &b, 1) != 1)
+			break;
+	}
+	t0 = real_ms();
+	for (long i = 0; i < o.watchers; i++)
+		origins[i] = t0;
+	if (write(go[1], origins, sizeof origins[0] * (size_t)o.watchers) < 0)
+		perror("write");
+	close(go[1]);
 	for (long i = 0; i < o.watchers; i++) {
 		struct tally t;
 
