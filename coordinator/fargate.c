@@ -256,8 +256,9 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 			console_note(f->core->console, state_now_ms(), "%s", err);
 		}
 		f->ra.started = false;
-		if (snprintf(f->ra.start_error, sizeof f->ra.start_error, "task %s stopped before it ran (%s: %s): %s",
-			     f->task_id, tf.name, reason ? reason : "no reason given", tf.hint) >=
+		/* The hint before ECS's reason, which can be long: a cut never loses the hint. */
+		if (snprintf(f->ra.start_error, sizeof f->ra.start_error, "task %s stopped before it ran (%s): %s; ECS: %s",
+			     f->task_id, tf.name, tf.hint, reason ? reason : "no reason given") >=
 		    (int)sizeof f->ra.start_error)
 			f->ra.start_error[sizeof f->ra.start_error - 2] = '~';
 		fg_finish(f);
@@ -266,8 +267,15 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 	f->ra.started = true;
 	if (tf.kind == TASKFAIL_OOM && code < 0)
 		f->ra.signal = SIGKILL; /* the kernel's OOM kill: "killed by signal 9" */
-	if (tf.kind != TASKFAIL_NONE && tf.kind != TASKFAIL_STOPPED)
+	if (tf.kind != TASKFAIL_NONE && tf.kind != TASKFAIL_STOPPED) {
 		console_note(f->core->console, state_now_ms(), "%s: %s", tf.name, tf.hint);
+		/* Named in the reports too (a `task` case): an OOM kill is otherwise only a stream
+		 * that ended without its `end`. */
+		if (snprintf(f->ra.task_failure, sizeof f->ra.task_failure, "task %s stopped (%s): %s; ECS: %s",
+			     f->task_id, tf.name, tf.hint, creason ? creason : reason ? reason : "no reason given") >=
+		    (int)sizeof f->ra.task_failure)
+			f->ra.task_failure[sizeof f->ra.task_failure - 2] = '~';
+	}
 	if (!fg_complete(f))
 		fg_read_logs(f);
 	fg_finish(f);

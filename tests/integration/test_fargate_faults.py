@@ -315,10 +315,12 @@ class Faults(unittest.TestCase):
         self.assertIn("OutOfMemoryError", text)
         cases = junit_cases(r.junit)
         infra = [c for c in cases if c["classname"].startswith("stagevisor")]
-        self.assertEqual(len(infra), 1, cases)
-        both = (infra[0]["message"] or "") + "\n" + infra[0]["text"]
-        self.assertIn("OutOfMemoryError", both)
-        self.assertIn("raise stages.NAME.memory", both)  # taskfail.c's hint
+        oom = [c for c in infra if "OutOfMemoryError" in (c["message"] or "") + c["text"]]
+        self.assertEqual(len(oom), 1, cases)
+        self.assertEqual(oom[0]["name"], "task", oom)
+        self.assertIn(oom[0]["status"], ("failure", "error"), oom)
+        self.assertIn("raise stages.NAME.memory", (oom[0]["message"] or "") + oom[0]["text"])  # taskfail.c's hint
+        self.assertIn("task", [p["name"] for p in summary(r)["problems"]])
         # what the job reported before it was killed is kept
         self.assertEqual(sorted(c["name"] for c in cases if c not in infra), ["case00", "case01"], cases)
 
