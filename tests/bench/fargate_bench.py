@@ -104,6 +104,8 @@ def stage_once(fg, proxy, tmp, i, mine):
                 build, "--state-dir", os.path.join(tmp, "state"), "--junit", os.path.join(tmp, "j%d.xml" % i)]
         wall, rss, _, t_exit = timed(argv, env, os.path.join(tmp, "time"))
         arns = [t["taskArn"] for t in fg.tasks() if fargatetest.tag(t, "stagevisor:build") == build]
+        if not arns:
+            raise SystemExit("no task of build %s among %s" % (build, [(t["taskArn"], t.get("tags")) for t in fg.tasks()]))
         calls = [c["op"] for c in proxy.calls[mark:]]
         return wall, rss, len(calls), t_exit - end_ts(fg, arns[0]), calls
     td = os.path.join(tmp, "td.json")

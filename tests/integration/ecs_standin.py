@@ -38,6 +38,7 @@ import http.client
 import http.server
 import json
 import socketserver
+import sys
 import threading
 import time
 import urllib.parse
@@ -90,6 +91,12 @@ def _tags(req):
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        """A client or moto going away at a test's end is not worth a traceback."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, http.client.HTTPException, OSError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class EcsStandIn:

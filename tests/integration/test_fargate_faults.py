@@ -290,6 +290,32 @@ class Faults(unittest.TestCase):
         self.assertIn("CannotPullContainerError", both)
         self.assertIn("the image or its tag does not exist: check stages.NAME.image", both)  # taskfail.c's hint
 
+    def test_network_interface_timeout_starts_a_new_task(self):
+        """STAND-IN: moto cannot time out a network interface; ecs_standin answers DescribeTasks
+        for the build's first task with TaskFailedToStart and ECS's ENI time-out reason. That
+        one is worth starting again: a second task runs the stage, which passes."""
+        s = self.scene
+        build = "jenkins-site-main-105"
+        s.standin.rule("eni-timeout", build=build, times=1)
+        cfg = s.fg.config({STAGE: spec_for(teamcity_job(3))}, name="eni.json")
+        r = s.run(cfg, build, "eni")
+        rc = r.wait(slack(180))
+        text = r.text()
+        self.assertEqual(rc, 0, text)
+        tasks = s.tasks(build)
+        self.assertEqual(len(tasks), 2, text)
+        doomed = [t["taskArn"] for t in tasks if t["taskArn"] in s.standin.rewritten]
+        self.assertEqual(len(doomed), 1, text)
+        self.assertIsNone(s.agent_pid(doomed[0]), s.la.text())
+        self.assertIn("network-interface-timeout", text)
+        cases = junit_cases(r.junit)
+        self.assertEqual(sorted(c["name"] for c in cases), ["case00", "case01", "case02"], cases)
+        self.assertTrue(all(c["status"] == "passed" for c in cases), cases)
+        tokens = [c["request"].get("clientToken") for c in s.standin.calls
+                  if c["op"] == "RunTask" and any(t.get("value") == build for t in c["request"].get("tags", []))]
+        self.assertEqual(len(tokens), 2, tokens)
+        self.assertNotEqual(tokens[0], tokens[1], "a new task needs a new clientToken")
+
     def test_task_oom_killed(self):
         """STAND-IN: moto cannot say a container was OOM-killed. The test SIGKILLs the agent
         (as the kernel's OOM killer would), the launcher stops the task in moto, and
