@@ -283,20 +283,24 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 		}
 		f->ra.exited = false; /* no agent ran: moto's exit code 0 is not one */
 		f->ra.exit_code = -1;
-		/* The reason cut so that the hint fits the report's message. */
-		run_start_failed(&f->ra, "the task stopped before it ran (%s: %.180s%s); %s", tf.name,
-				 reason ? reason : "no reason given", reason && strlen(reason) > 180 ? "…" : "", tf.hint);
+		/* The hint before ECS's reason, which can be long: a cut never loses the hint. */
+		run_start_failed(&f->ra, "task %s stopped before it ran (%s): %s; ECS: %s", f->task_id, tf.name, tf.hint,
+				 reason ? reason : "no reason given");
 		fg_finish(f);
 		return;
 	}
 	f->ra.started = true;
-	if (tf.kind == TASKFAIL_OOM) {
-		/* The kernel's OOM kill (ECS shows exit code 137): "killed by signal 9". */
-		f->ra.signal = SIGKILL;
-		f->ra.exit_code = -1;
-	}
-	if (tf.kind != TASKFAIL_NONE && tf.kind != TASKFAIL_STOPPED)
+	if (tf.kind == TASKFAIL_OOM && code < 0)
+		f->ra.signal = SIGKILL; /* the kernel's OOM kill: "killed by signal 9" */
+	if (tf.kind != TASKFAIL_NONE && tf.kind != TASKFAIL_STOPPED) {
 		console_note(f->core->console, state_now_ms(), "%s: %s", tf.name, tf.hint);
+		/* Named in the reports too (a `task` case): an OOM kill is otherwise only a stream
+		 * that ended without its `end`. */
+		if (snprintf(f->ra.task_failure, sizeof f->ra.task_failure, "task %s stopped (%s): %s; ECS: %s",
+			     f->task_id, tf.name, tf.hint, creason ? creason : reason ? reason : "no reason given") >=
+		    (int)sizeof f->ra.task_failure)
+			f->ra.task_failure[sizeof f->ra.task_failure - 2] = '~';
+	}
 	if (!fg_complete(f))
 		fg_read_logs(f);
 	fg_finish(f);
