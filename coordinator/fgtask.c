@@ -349,8 +349,8 @@ int fgtask_find(struct aws_client *c, const char *cluster, const char *build_id,
 			continue;
 		/* Two (a clientToken ECS did not honour): the newest, whose stream is the one a
 		 * first run's coordinator was last told about. */
-		if (!best || json_real_value(json_object_get(t, "createdAt")) >
-			     json_real_value(json_object_get(best, "createdAt")))
+		if (!best || json_number_value(json_object_get(t, "createdAt")) >
+			     json_number_value(json_object_get(best, "createdAt")))
 			best = t;
 	}
 	if (best)

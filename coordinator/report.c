@@ -156,6 +156,8 @@ void report_judge(struct report *r, const struct stream *s, const struct report_
 		report_problem(r, true, "agent", "the agent rejected its configuration (exit 125); see its output above");
 	else if (agent->exited && agent->exit_code >= 126 && agent->exit_code <= 127 && !end)
 		report_problem(r, true, "agent", "the agent could not be executed (exit %d)", agent->exit_code);
+	if (agent->started && agent->task_failure[0])
+		report_problem(r, true, "task", "%s", agent->task_failure);
 	if (timed_out)
 		report_problem(r, true, "timeout", "the stage did not end within the time limit; it was stopped");
 

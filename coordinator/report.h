@@ -34,7 +34,10 @@ struct report_agent {
 	int exit_code;    /* when it exited normally, else -1 */
 	int signal;       /* the signal that killed it, else 0 */
 	bool stopped_by_us; /* we asked it to stop (interrupt, timeout) */
-	char start_error[256];
+	char start_error[512];
+	/* How the backend says a started agent's container ended abnormally (Fargate: an OOM
+	 * kill, a Spot interruption), with the hint of a fix; "" when it did not. */
+	char task_failure[512];
 };
 
 #define REPORT_MAX_INFRA 32

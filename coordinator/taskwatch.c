@@ -198,6 +198,7 @@ int taskwatch_poll(struct taskwatch *w, long long now_ms, long long max_age_ms,
 {
 	char lock[PATH_MAX + 32], path[PATH_MAX + 32], tmp[PATH_MAX + 64];
 	json_t *cache = NULL, *t;
+	long long at;
 	int fd, rc = 0;
 
 	*task = NULL;
@@ -216,9 +217,12 @@ int taskwatch_poll(struct taskwatch *w, long long now_ms, long long max_age_ms,
 		cache = json_object();
 	}
 	t = json_object_get(json_object_get(cache, "tasks"), w->arn);
-	/* Refresh when the answer is old, or does not know our task yet (just registered). */
-	if (!t || now_ms - json_integer_value(json_object_get(cache, "at")) >= max_age_ms ||
-	    json_integer_value(json_object_get(cache, "at")) > now_ms) {
+	at = json_integer_value(json_object_get(cache, "at"));
+	/* Refresh when the answer is old, or does not know our task yet (just registered). An
+	 * answer a little newer than now_ms was made while we waited for the lock (the caller read
+	 * its clock before): it is fresh, not a reason to ask again. Only one from further ahead
+	 * than max_age_ms means the clock was set back. */
+	if (!t || now_ms - at >= max_age_ms || at - now_ms > max_age_ms) {
 		if (refresh(w, now_ms, describe, arg, cache, calls) != 0) {
 			rc = -1;
 			goto out;

@@ -106,6 +106,34 @@ static void test_watchers_share_one_call(void **state)
 	taskwatch_free(NULL);
 }
 
+/* A watcher that read its clock, then waited for the lock while another refreshed, finds an
+ * answer slightly newer than its now: that answer is fresh (no second call). An answer from
+ * further ahead than the interval means the clock was set back: refreshed. */
+static void test_answer_newer_than_now(void **state)
+{
+	char err[256];
+	struct fake f = {0};
+	struct taskwatch *a = taskwatch_new(dir, "ci", "arn:aws:ecs:r:1:task/ci/a", err, sizeof err);
+	struct taskwatch *b = taskwatch_new(dir, "ci", "arn:aws:ecs:r:1:task/ci/b", err, sizeof err);
+	json_t *t = NULL;
+	unsigned calls = 0;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(taskwatch_poll(a, 1000000, 10000, fake_describe, &f, &t, &calls), 1);
+	json_decref(t);
+	assert_int_equal(f.calls, 1);
+	assert_int_equal(taskwatch_poll(b, 999700, 10000, fake_describe, &f, &t, &calls), 1);
+	json_decref(t);
+	assert_int_equal(f.calls, 1);
+	assert_int_equal(taskwatch_poll(b, 989000, 10000, fake_describe, &f, &t, &calls), 1);
+	json_decref(t);
+	assert_int_equal(f.calls, 2);
+	taskwatch_free(a);
+	taskwatch_free(b);
+}
+
 static void test_batches_of_100(void **state)
 {
 	char err[256], arn[128];
@@ -158,6 +186,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_watchers_share_one_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_newer_than_now, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batches_of_100, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_and_failing, setup, teardown),
 	};
