@@ -586,6 +586,14 @@ static int fgp_up(struct fgp *g)
 				g->opt.name, fgplay_task_id(t), g->fqdn);
 			goto done;
 		}
+		if (!g->fqdn[0]) { /* no Route 53: the URL is the task's address */
+			if (fgtask_address(g->c, t, g->p->aws.assign_public_ip, rip, sizeof rip, err, sizeof err) < 0 ||
+			    fgp_url_for(g, rip, g->url, sizeof g->url) < 0) {
+				fprintf(stderr, "stagevisor playground up: %s is up (task %s) but its address is not "
+					"known: %s\n", g->opt.name, fgplay_task_id(t), err);
+				goto done;
+			}
+		}
 		printf("playground %s is already up (task %s)\n%s\n", g->opt.name, fgplay_task_id(t), g->url);
 		rc = 0;
 		goto done;
