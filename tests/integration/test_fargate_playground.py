@@ -222,12 +222,13 @@ class FargatePlayground(unittest.TestCase):
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json"):
-        """A pipeline config whose playground stage serves http.server on web_port."""
+    def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json", command=None):
+        """A pipeline config whose playground stage serves http.server on web_port (or runs
+        command instead)."""
         spec = {"version": 1, "stage": "playground", "mode": "service", "stop_timeout": 5,
                 "processes": [{"name": "web", "role": "service", "essential": True,
-                               "command": [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
-                                           str(web_port or 9)],
+                               "command": command or [sys.executable, "-m", "http.server", "--bind",
+                                                      "127.0.0.1", str(web_port or 9)],
                                "env": {"PLAYGROUND_NAME": "${NAME}", "PLAYGROUND_HOST": "${HOST}"},
                                "ready": {"http": "http://127.0.0.1:%d/" % (web_port or 9), "interval_ms": 100,
                                          "timeout_ms": 60000}}]}
@@ -245,11 +246,11 @@ class FargatePlayground(unittest.TestCase):
             json.dump(doc, f)
         return path
 
-    def sv(self, *args, timeout=240):
+    def sv(self, *args, timeout=240, env=None):
         if args[0] == "playground":
             args = list(args) + ["--state-dir", os.path.join(self.tmp, "state")]
         p = subprocess.run([coord_path()] + list(args),
-                           env=self.env, capture_output=True, text=True, timeout=timeout)
+                           env=env or self.env, capture_output=True, text=True, timeout=timeout)
         for m in SANITIZER_MARKS:
             if m in p.stderr:
                 raise AssertionError("sanitizer report from stagevisor %s:\n%s" % (" ".join(args), p.stderr))
@@ -421,6 +422,22 @@ class FargatePlayground(unittest.TestCase):
         self.assertEqual(running(), {expired_stage, fresh_stage, gone_build, expired_pg, live_pg})
         self.assertEqual(len(self.records()), 3)
 
+        # The policy is what makes it work: without ecs:StopTask teardown fails, names the
+        # missing permission, and stops nothing.
+        iam = self.moto.scene("iam")
+        iam.create_user(UserName="ci-nostop")
+        iam.put_user_policy(UserName="ci-nostop", PolicyName="p", PolicyDocument=json.dumps(
+            awsfake.coordinator_policy(ROOT, drop="ecs:StopTask")))
+        key = iam.create_access_key(UserName="ci-nostop")["AccessKey"]
+        env = dict(self.env, AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+        p = self.sv("teardown", "--config", cfg, env=env)
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        self.assertIn("ecs:StopTask", p.stderr)
+        self.assertEqual(running(), {expired_stage, fresh_stage, gone_build, expired_pg, live_pg})
+        # (Route 53 runs without authentication here, so that run's record pass still removed the
+        # crashed playground's record: put it back for the real run.)
+        record("crashed.%s" % DOMAIN, "10.0.1.7")
+
         # the real run.
         p = self.sv("teardown", "--config", cfg)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
@@ -437,6 +454,20 @@ class FargatePlayground(unittest.TestCase):
         self.assertIn("nothing to do", p.stdout)
         self.assertEqual(running(), {fresh_stage, live_pg})
         self.assertEqual(set(self.records()), {"live." + DOMAIN})
+
+    def test_4_up_fails(self):
+        """A playground whose service dies before it is ready: exit 3, the task stopped again,
+        no record."""
+        cfg = self.config(free_port(), name="bad.json",
+                          command=[sys.executable, "-c", "import sys; print('cannot start'); sys.exit(3)"])
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", cfg, "--name", "broken",
+                    "--timeout", "120")
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, r"broken: (process web failed|the stage is \w+ before it was ready|the task stopped)")
+        self.assertIn("stopped task", p.stderr)
+        wait_until(lambda: not self.playground_tasks("broken"), 60, "the failed playground's task stopped",
+                   interval=0.5)
+        self.assertNotIn("broken." + DOMAIN, self.records())
 
     def test_3_usage(self):
         p = self.sv("teardown")
