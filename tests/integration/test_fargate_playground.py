@@ -222,16 +222,17 @@ class FargatePlayground(unittest.TestCase):
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json", command=None):
+    def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json", command=None, spec=None):
         """A pipeline config whose playground stage serves http.server on web_port (or runs
         command instead)."""
-        spec = {"version": 1, "stage": "playground", "mode": "service", "stop_timeout": 5,
+        spec_ = {"version": 1, "stage": "playground", "mode": "service", "stop_timeout": 5,
                 "processes": [{"name": "web", "role": "service", "essential": True,
                                "command": command or [sys.executable, "-m", "http.server", "--bind",
                                                       "127.0.0.1", str(web_port or 9)],
                                "env": {"PLAYGROUND_NAME": "${NAME}", "PLAYGROUND_HOST": "${HOST}"},
                                "ready": {"http": "http://127.0.0.1:%d/" % (web_port or 9), "interval_ms": 100,
                                          "timeout_ms": 60000}}]}
+        spec = spec or spec_
         ports = free_port()
         doc = {"version": 1,
                "aws": {"region": REGION, "cluster": cluster, "subnets": [self.subnet], "security_groups": [self.sg],
@@ -480,6 +481,22 @@ class FargatePlayground(unittest.TestCase):
                     "--name", "x", "--stage", "nope")
         self.assertEqual(p.returncode, 2)
         self.assertIn("stages.nope: no such stage", p.stderr)
+        # The spec is checked by the agent before anything starts: nothing runs.
+        before = len(self.tasks())
+        bad = {"version": 1, "stage": "playground", "mode": "service",
+               "processes": [{"name": "web", "role": "service", "comand": ["true"]}]}
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", self.config(name="s1.json", spec=bad),
+                    "--name", "x")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("stages.playground.spec is not valid; nothing was started", p.stderr)
+        self.assertIn("comand", p.stderr)
+        job = {"version": 1, "stage": "playground", "mode": "job",
+               "processes": [{"name": "web", "role": "job", "command": ["true"]}]}
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", self.config(name="s2.json", spec=job),
+                    "--name", "x")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn('a playground needs "mode": "service"', p.stderr)
+        self.assertEqual(len(self.tasks()), before)
         p = subprocess.run([coord_path(), "--help"], capture_output=True, text=True, env=self.env)
         self.assertRegex(p.stdout, r"\n  teardown +stop expired playgrounds")
         self.assertNotRegex(p.stdout.split("not yet available")[-1] if "not yet available" in p.stdout else "",
