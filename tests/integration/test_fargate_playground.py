@@ -21,6 +21,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import subprocess
 import socketserver
 import sys
@@ -469,6 +470,29 @@ class FargatePlayground(unittest.TestCase):
         wait_until(lambda: not self.playground_tasks("broken"), 60, "the failed playground's task stopped",
                    interval=0.5)
         self.assertNotIn("broken." + DOMAIN, self.records())
+
+    def test_5_interrupted(self):
+        """SIGINT while up waits for ready: the task is stopped again, exit 130."""
+        cfg = self.config(free_port(), name="slow.json", command=[sys.executable, "-c", "import time; time.sleep(300)"])
+        proc = subprocess.Popen([coord_path(), "playground", "up", "--backend", "fargate", "--config", cfg, "--name",
+                                 "slow", "--state-dir", os.path.join(self.tmp, "state")],
+                                env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            self.assertIn("waiting for ready", line)
+            wait_until(lambda: self.playground_tasks("slow"), 60, "the slow playground's task", interval=0.2)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertIn("interrupted by signal 2: stopping the task", err)
+        for m in SANITIZER_MARKS:
+            self.assertNotIn(m, err)
+        wait_until(lambda: not self.playground_tasks("slow"), 60, "the interrupted playground's task stopped",
+                   interval=0.5)
 
     def test_3_usage(self):
         p = self.sv("teardown")
