@@ -2,12 +2,15 @@
 #include "fgplay.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/rand.h>
@@ -541,6 +544,36 @@ static void fgp_notify(struct fgp *g, struct stream *s, const char *branch)
 	notify_stage(g->p->slack_webhook_url, &rep, s, branch, g->url, stderr);
 }
 
+/* STATE/fargate/playground-<slug>.lock, held (flock) by an `up` from its "already up?" check to
+ * its end, so that two `up`s of one branch on this host start one task: the second waits, then
+ * finds the first's playground. -1 with a message on stderr. */
+static int fgp_lock(struct fgp *g)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 96];
+	int fd;
+
+	if (snprintf(dir, sizeof dir, "%s/fargate", g->state_dir) >= (int)sizeof dir || state_mkdirs(dir) < 0 ||
+	    snprintf(path, sizeof path, "%s/playground-%s.lock", dir, g->slug) >= (int)sizeof path) {
+		fprintf(stderr, "stagevisor playground up: cannot create %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "stagevisor playground up: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		printf("playground %s: another `up` of it is running on this host; waiting for it\n", g->opt.name);
+		fflush(stdout);
+		if (flock(fd, LOCK_EX) < 0) {
+			fprintf(stderr, "stagevisor playground up: %s: %s\n", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 static int fgp_up(struct fgp *g)
 {
 	struct fgp_up u;
@@ -557,7 +590,7 @@ static int fgp_up(struct fgp *g)
 	struct taskdef_run run;
 	long long expires;
 	bool registered = false, task_started = false;
-	int rc = REPORT_INFRA, port = -1;
+	int rc = REPORT_INFRA, port = -1, lock = -1;
 
 	memset(&u, 0, sizeof u);
 	memset(&st, 0, sizeof st);
@@ -591,6 +624,8 @@ static int fgp_up(struct fgp *g)
 	}
 
 	/* Already up? Then its URL, and nothing started. */
+	if ((lock = fgp_lock(g)) < 0)
+		goto done;
 	if (!(all = fgp_playgrounds(g, err, sizeof err))) {
 		fprintf(stderr, "stagevisor playground up: %s\n", err);
 		goto done;
@@ -765,6 +800,8 @@ done:
 	json_decref(task);
 	json_decref(all);
 	json_decref(mine);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 

@@ -286,7 +286,23 @@ class FargatePlayground(unittest.TestCase):
     def test_1_up_list_down_and_max(self):
         port1, port2, port3 = free_port(), free_port(), free_port()
         # up: the record holds the task's IP, INSYNC was waited for, the URL is the last line.
-        p, before = self.up("main", self.config(port1, pg_max=2, name="p1.json"))
+        # Two `up`s of one branch at once on this host: one task; the second waits for the first
+        # (the lock in the state directory) and then finds its playground.
+        cfg1 = self.config(port1, pg_max=2, name="p1.json")
+        before = time.time()
+        argv = [coord_path(), "playground", "up", "--backend", "fargate", "--config", cfg1, "--name", "main",
+                "--state-dir", os.path.join(self.tmp, "state")]
+        procs = [subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+        outs = [pr.communicate(timeout=240) for pr in procs]
+        for pr, (o, e) in zip(procs, outs):
+            self.assertEqual(pr.returncode, 0, o + e)
+            for m in SANITIZER_MARKS:
+                self.assertNotIn(m, e)
+        started = [o for o, _ in outs if "already up" not in o]
+        self.assertEqual(len(started), 1, outs)
+        self.assertIn("another `up` of it is running on this host", "".join(o for o, _ in outs))
+        p = subprocess.CompletedProcess(argv, 0, started[0], "")
         url = "https://main.%s/" % DOMAIN
         self.assertEqual(p.stdout.strip().splitlines()[-1], url, p.stdout)
         # Route 53 answered PENDING twice (the stand-in): up polled GetChange until INSYNC.
