@@ -9,11 +9,14 @@ playing Fargate with the real stagevisor-agent, PHPUnit suites that need no netw
   through the CloudWatch fallback, the counts are still PHPUnit's;
 - two stages at once on one host: each its own port, both complete;
 - SIGINT: StopTask (with our reason, seen in moto), exit 130, the JUnit file still written;
+- no free port in coordinator.ports: exit 3 naming the range, no task; --timeout: the task
+  stopped, exit 3;
 - usage errors before any AWS call: a bad config field (its path), no build identity.
 """
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -144,11 +147,7 @@ def test_sigint_stops_the_task_and_writes_junit(tmp):
         cfg = fg.config({"slow": spec})
         junit = os.path.join(tmp, "slow.xml")
         r = fg.run(cfg, "slow", build="jenkins-site-main-9", args=["--junit", junit])
-        ft.wait_for(lambda: r.saw("process sleeper") or r.saw("sleeper started") or
-                    any(t["lastStatus"] == "RUNNING" for t in fg.tasks()) and r.saw("started"), 120,
-                    "the stage to run")
-        ft.wait_for(lambda: any("launcher: started" in ln for ln in fg.launchers[0].text().splitlines()), 60,
-                    "the launcher to start the agent")
+        ft.wait_for(lambda: r.saw("process sleeper started"), 120, "the stage to run")
         r.signal(signal.SIGINT)
         rc = r.wait(120)
         check(rc == 130, "exit %s\n%s" % (rc, r.text()))
@@ -157,6 +156,42 @@ def test_sigint_stops_the_task_and_writes_junit(tmp):
         check(os.path.exists(junit), "no JUnit file")
         read_junit(junit)
     finally:
+        fg.close()
+
+
+def test_infrastructure_errors_exit_3(tmp):
+    """No free port in coordinator.ports (the one port held by another server): exit 3 naming
+    the range, no task, a `stagevisor` case; then --timeout: the task stopped, exit 3."""
+    fg = scene(tmp, need_phpunit=False)
+    held = socket.socket()
+    try:
+        fg.launcher()
+        spec = {"version": 1, "stage": "slow", "mode": "job", "stop_timeout": 5,
+                "processes": [{"name": "sleeper", "role": "job", "command": ["sleep", "600"]}]}
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        cfg = fg.config({"slow": spec}, ports=(port, port), name="one-port.json")
+        junit = os.path.join(tmp, "noport.xml")
+        r = fg.run(cfg, "slow", build="jenkins-site-main-20", args=["--junit", junit])
+        rc = r.wait(120)
+        check(rc == 3 and "no free port in coordinator.ports %d-%d on 127.0.0.1" % (port, port) in r.text(),
+              "exit %s\n%s" % (rc, r.text()))
+        check(fg.tasks() == [], "a task was started without an ingest port")
+        cases = {c["name"]: c for c in read_junit(junit)["suites"]["stagevisor"]}
+        check("no free port" in cases["agent"]["message"], cases)
+
+        cfg = fg.config({"slow": spec}, name="timeout.json")
+        junit = os.path.join(tmp, "timeout.xml")
+        r = fg.run(cfg, "slow", build="jenkins-site-main-21", args=["--junit", junit, "--timeout", "3"])
+        rc = r.wait(120)
+        check(rc == 3, "exit %s\n%s" % (rc, r.text()))
+        t = fg.tasks()[0]
+        check(t["desiredStatus"] == "STOPPED" and "time limit reached" in t.get("stoppedReason", ""), t)
+        cases = {c["name"]: c for c in read_junit(junit)["suites"]["stagevisor"]}
+        check("timeout" in cases, cases)
+    finally:
+        held.close()
         fg.close()
 
 
