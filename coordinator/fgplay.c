@@ -17,6 +17,7 @@
 
 #include "cert.h"
 #include "expiry.h"
+#include "fargate.h"
 #include "fgtask.h"
 #include "ingest.h"
 #include "local.h"
@@ -406,29 +407,6 @@ done:
 	return rc;
 }
 
-/* coordinator.advertise with the port the ingest server got: https://host:PORT/path. */
-static int fgp_advertise(const char *adv, int port, char *out, size_t len)
-{
-	const char *host = strstr(adv, "://"), *end, *colon = NULL;
-	size_t hl;
-
-	if (!host)
-		return -1;
-	host += 3;
-	end = host + strcspn(host, "/");
-	if (*host == '[') {
-		const char *close = memchr(host, ']', (size_t)(end - host));
-		if (!close)
-			return -1;
-		hl = (size_t)(close + 1 - host);
-	} else {
-		colon = memchr(host, ':', (size_t)(end - host));
-		hl = (size_t)((colon ? colon : end) - host);
-	}
-	return snprintf(out, len, "%.*s%.*s:%d%s", (int)(host - adv), adv, (int)hl, host, port, *end ? end : "/") >=
-			       (int)len ? -1 : 0;
-}
-
 /* Stops the oldest playgrounds (other than g's) until one more fits playgrounds.max. */
 static int fgp_make_room(struct fgp *g, json_t *all)
 {
@@ -690,7 +668,7 @@ static int fgp_up(struct fgp *g)
 		goto done;
 	}
 	if (ingest_add_stream(in, u.stream, token) < 0 ||
-	    fgp_advertise(g->p->coordinator.advertise, port, agent_url, sizeof agent_url) < 0) {
+	    fargate_agent_url(g->p->coordinator.advertise, (unsigned)port, agent_url, sizeof agent_url) < 0) {
 		fprintf(stderr, "stagevisor playground up: coordinator.advertise: cannot add port %d to it\n", port);
 		goto done;
 	}
