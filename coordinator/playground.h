@@ -9,7 +9,7 @@
  * agent's own process tree, prints the URL (http://<slug>.localhost:<port>/) and returns; `list` shows the recorded playgrounds and whether they still run;
  * `down` asks the agent to tear down (SIGTERM), waits within a bound, and forgets it.
  * State: one JSON file per playground in <state-dir>/playgrounds/ (README.md, "State directory").
- * It does not publish DNS names (that is the fargate backend's Route 53 step, not built yet).
+ * It does not publish DNS names: `--backend fargate` is handed to fgplay.c (Route 53 names).
  */
 #ifndef SV_COORD_PLAYGROUND_H
 #define SV_COORD_PLAYGROUND_H

@@ -21,6 +21,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import subprocess
 import socketserver
 import sys
@@ -222,15 +223,17 @@ class FargatePlayground(unittest.TestCase):
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json"):
-        """A pipeline config whose playground stage serves http.server on web_port."""
-        spec = {"version": 1, "stage": "playground", "mode": "service", "stop_timeout": 5,
+    def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json", command=None, spec=None):
+        """A pipeline config whose playground stage serves http.server on web_port (or runs
+        command instead)."""
+        spec_ = {"version": 1, "stage": "playground", "mode": "service", "stop_timeout": 5,
                 "processes": [{"name": "web", "role": "service", "essential": True,
-                               "command": [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
-                                           str(web_port or 9)],
+                               "command": command or [sys.executable, "-m", "http.server", "--bind",
+                                                      "127.0.0.1", str(web_port or 9)],
                                "env": {"PLAYGROUND_NAME": "${NAME}", "PLAYGROUND_HOST": "${HOST}"},
                                "ready": {"http": "http://127.0.0.1:%d/" % (web_port or 9), "interval_ms": 100,
                                          "timeout_ms": 60000}}]}
+        spec = spec or spec_
         ports = free_port()
         doc = {"version": 1,
                "aws": {"region": REGION, "cluster": cluster, "subnets": [self.subnet], "security_groups": [self.sg],
@@ -245,11 +248,11 @@ class FargatePlayground(unittest.TestCase):
             json.dump(doc, f)
         return path
 
-    def sv(self, *args, timeout=240):
+    def sv(self, *args, timeout=240, env=None):
         if args[0] == "playground":
             args = list(args) + ["--state-dir", os.path.join(self.tmp, "state")]
         p = subprocess.run([coord_path()] + list(args),
-                           env=self.env, capture_output=True, text=True, timeout=timeout)
+                           env=env or self.env, capture_output=True, text=True, timeout=timeout)
         for m in SANITIZER_MARKS:
             if m in p.stderr:
                 raise AssertionError("sanitizer report from stagevisor %s:\n%s" % (" ".join(args), p.stderr))
@@ -283,7 +286,23 @@ class FargatePlayground(unittest.TestCase):
     def test_1_up_list_down_and_max(self):
         port1, port2, port3 = free_port(), free_port(), free_port()
         # up: the record holds the task's IP, INSYNC was waited for, the URL is the last line.
-        p, before = self.up("main", self.config(port1, pg_max=2, name="p1.json"))
+        # Two `up`s of one branch at once on this host: one task; the second waits for the first
+        # (the lock in the state directory) and then finds its playground.
+        cfg1 = self.config(port1, pg_max=2, name="p1.json")
+        before = time.time()
+        argv = [coord_path(), "playground", "up", "--backend", "fargate", "--config", cfg1, "--name", "main",
+                "--state-dir", os.path.join(self.tmp, "state")]
+        procs = [subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+        outs = [pr.communicate(timeout=240) for pr in procs]
+        for pr, (o, e) in zip(procs, outs):
+            self.assertEqual(pr.returncode, 0, o + e)
+            for m in SANITIZER_MARKS:
+                self.assertNotIn(m, e)
+        started = [o for o, _ in outs if "already up" not in o]
+        self.assertEqual(len(started), 1, outs)
+        self.assertIn("another `up` of it is running on this host", "".join(o for o, _ in outs))
+        p = subprocess.CompletedProcess(argv, 0, started[0], "")
         url = "https://main.%s/" % DOMAIN
         self.assertEqual(p.stdout.strip().splitlines()[-1], url, p.stdout)
         # Route 53 answered PENDING twice (the stand-in): up polled GetChange until INSYNC.
@@ -421,6 +440,22 @@ class FargatePlayground(unittest.TestCase):
         self.assertEqual(running(), {expired_stage, fresh_stage, gone_build, expired_pg, live_pg})
         self.assertEqual(len(self.records()), 3)
 
+        # The policy is what makes it work: without ecs:StopTask teardown fails, names the
+        # missing permission, and stops nothing.
+        iam = self.moto.scene("iam")
+        iam.create_user(UserName="ci-nostop")
+        iam.put_user_policy(UserName="ci-nostop", PolicyName="p", PolicyDocument=json.dumps(
+            awsfake.coordinator_policy(ROOT, drop="ecs:StopTask")))
+        key = iam.create_access_key(UserName="ci-nostop")["AccessKey"]
+        env = dict(self.env, AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+        p = self.sv("teardown", "--config", cfg, env=env)
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        self.assertIn("ecs:StopTask", p.stderr)
+        self.assertEqual(running(), {expired_stage, fresh_stage, gone_build, expired_pg, live_pg})
+        # (Route 53 runs without authentication here, so that run's record pass still removed the
+        # crashed playground's record: put it back for the real run.)
+        record("crashed.%s" % DOMAIN, "10.0.1.7")
+
         # the real run.
         p = self.sv("teardown", "--config", cfg)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
@@ -438,6 +473,43 @@ class FargatePlayground(unittest.TestCase):
         self.assertEqual(running(), {fresh_stage, live_pg})
         self.assertEqual(set(self.records()), {"live." + DOMAIN})
 
+    def test_4_up_fails(self):
+        """A playground whose service dies before it is ready: exit 3, the task stopped again,
+        no record."""
+        cfg = self.config(free_port(), name="bad.json",
+                          command=[sys.executable, "-c", "import sys; print('cannot start'); sys.exit(3)"])
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", cfg, "--name", "broken",
+                    "--timeout", "120")
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, r"broken: (process web failed|the stage is \w+ before it was ready|the task stopped)")
+        self.assertIn("stopped task", p.stderr)
+        wait_until(lambda: not self.playground_tasks("broken"), 60, "the failed playground's task stopped",
+                   interval=0.5)
+        self.assertNotIn("broken." + DOMAIN, self.records())
+
+    def test_5_interrupted(self):
+        """SIGINT while up waits for ready: the task is stopped again, exit 130."""
+        cfg = self.config(free_port(), name="slow.json", command=[sys.executable, "-c", "import time; time.sleep(300)"])
+        proc = subprocess.Popen([coord_path(), "playground", "up", "--backend", "fargate", "--config", cfg, "--name",
+                                 "slow", "--state-dir", os.path.join(self.tmp, "state")],
+                                env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            self.assertIn("waiting for ready", line)
+            wait_until(lambda: self.playground_tasks("slow"), 60, "the slow playground's task", interval=0.2)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertIn("interrupted by signal 2: stopping the task", err)
+        for m in SANITIZER_MARKS:
+            self.assertNotIn(m, err)
+        wait_until(lambda: not self.playground_tasks("slow"), 60, "the interrupted playground's task stopped",
+                   interval=0.5)
+
     def test_3_usage(self):
         p = self.sv("teardown")
         self.assertEqual(p.returncode, 2)
@@ -449,6 +521,22 @@ class FargatePlayground(unittest.TestCase):
                     "--name", "x", "--stage", "nope")
         self.assertEqual(p.returncode, 2)
         self.assertIn("stages.nope: no such stage", p.stderr)
+        # The spec is checked by the agent before anything starts: nothing runs.
+        before = len(self.tasks())
+        bad = {"version": 1, "stage": "playground", "mode": "service",
+               "processes": [{"name": "web", "role": "service", "comand": ["true"]}]}
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", self.config(name="s1.json", spec=bad),
+                    "--name", "x")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("stages.playground.spec is not valid; nothing was started", p.stderr)
+        self.assertIn("comand", p.stderr)
+        job = {"version": 1, "stage": "playground", "mode": "job",
+               "processes": [{"name": "web", "role": "job", "command": ["true"]}]}
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", self.config(name="s2.json", spec=job),
+                    "--name", "x")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn('a playground needs "mode": "service"', p.stderr)
+        self.assertEqual(len(self.tasks()), before)
         p = subprocess.run([coord_path(), "--help"], capture_output=True, text=True, env=self.env)
         self.assertRegex(p.stdout, r"\n  teardown +stop expired playgrounds")
         self.assertNotRegex(p.stdout.split("not yet available")[-1] if "not yet available" in p.stdout else "",
