@@ -12,6 +12,7 @@
 #include "hooks.h"
 #include "playground.h"
 #include "run.h"
+#include "teardown.h"
 
 struct command {
 	const char *name;
@@ -22,7 +23,7 @@ struct command {
 static const struct command commands[] = {
 	{"run", run_command, "run one stage on a backend, with live progress and reports"},
 	{"playground", playground_command, "playground up|down|list: long-lived service stages per branch"},
-	{"teardown", NULL, "stop expired playgrounds and orphaned tasks"},
+	{"teardown", teardown_command, "stop expired playgrounds and orphaned Fargate tasks, delete their DNS records"},
 	{"cleanup", cleanup_command, "delete used images and old task definitions"},
 	{"hooks", hooks_command, "run a codebase's devops_hooks scripts in order"},
 	{"aws", awscmd_command, "one signed AWS API call, for debugging"},
@@ -34,10 +35,10 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (commands[i].fn)
 			fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\nnot yet available:\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	for (size_t i = 0, shown = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!commands[i].fn)
-			fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+			fprintf(out, "%s  %-11s %s\n", shown++ ? "" : "\nnot yet available:\n", commands[i].name,
+				commands[i].summary);
 	fprintf(out, "\nexit codes: 0 passed, 1 tests or checks failed, 2 usage error, 3 infrastructure error\n");
 }
 

@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+"""Fargate playgrounds and teardown against moto's server (issue 9).
+
+The coordinator runs as the IAM user `ci` whose only permissions are
+deploy/iam/coordinator-policy.json, on a moto with request authentication on (ECS, EC2, Logs);
+Route 53 is a second moto without authentication (moto 5.2 refuses every signed Route 53 call
+when authentication is on), reached through AWS_ENDPOINT_URL_ROUTE_53. The scene (VPC, subnet,
+security group, cluster, hosted zone, stage tasks of several ages) is set by a second IAM user,
+`scene`, with every permission; fargate_launcher.py plays Fargate with it, starting the real
+stagevisor-agent for each task with a service-mode spec: python3 -m http.server on a free
+loopback port with an http ready probe.
+
+Cases: up (record created with the task's IP, INSYNC waited for, URL printed, the agent told to
+detach, tags), up again (same URL, one task), list, max exceeded (the oldest stopped and said
+so), down (task stopped, record deleted; twice is fine); teardown with tasks of several ages,
+--dry-run (changes nothing), a second run (does nothing and says so).
+"""
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import awsfake  # noqa: E402
+from awsfake import Moto, base_env  # noqa: E402
+from svtest import agent_path, coord_path, free_port, wait_until  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SKIP = awsfake.moto_or_skip_reason()
+REGION = "eu-west-1"
+DOMAIN = "preview.example.test"
+ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+class SceneMoto(Moto):
+    """moto with authentication on and two users: `scene` (everything: the test's own setup and
+    the launcher) made by the first unsigned calls, then `ci` (the coordinator's policy, exactly)
+    made by `scene`."""
+
+    def _make_user(self):
+        import botocore.session
+        iam = self._client("iam")
+        iam.create_user(UserName="scene")
+        iam.put_user_policy(UserName="scene", PolicyName="all", PolicyDocument=json.dumps(ALL))
+        key = iam.create_access_key(UserName="scene")["AccessKey"]
+        self.scene_key, self.scene_secret = key["AccessKeyId"], key["SecretAccessKey"]
+        s = botocore.session.Session()
+        for k in ("config_file", "credentials_file"):
+            s.set_config_variable(k, os.devnull)
+        iam = s.create_client("iam", region_name="us-east-1", endpoint_url=self.url,
+                              aws_access_key_id=self.scene_key, aws_secret_access_key=self.scene_secret)
+        iam.create_user(UserName="ci")
+        arn = iam.create_policy(PolicyName="ci", PolicyDocument=json.dumps(self.policy))["Policy"]["Arn"]
+        iam.attach_user_policy(UserName="ci", PolicyArn=arn)
+        key = iam.create_access_key(UserName="ci")["AccessKey"]
+        self.access_key, self.secret_key = key["AccessKeyId"], key["SecretAccessKey"]
+
+    def scene(self, service):
+        import botocore.session
+        s = botocore.session.Session()
+        for k in ("config_file", "credentials_file"):
+            s.set_config_variable(k, os.devnull)
+        return s.create_client(service, region_name=REGION, endpoint_url=self.url,
+                               aws_access_key_id=self.scene_key, aws_secret_access_key=self.scene_secret)
+
+
+def next_close(now, tz, hhmm):
+    """The next close of business after now (UTC seconds), as coordinator/expiry.c computes it."""
+    from zoneinfo import ZoneInfo
+    z = ZoneInfo(tz)
+    h, m = (int(x) for x in hhmm.split(":"))
+    local = datetime.datetime.fromtimestamp(now, z)
+    for day in range(3):
+        d = (local + datetime.timedelta(days=day)).date()
+        t = datetime.datetime(d.year, d.month, d.day, h, m, tzinfo=z).timestamp()
+        if t > now:
+            return int(t)
+    raise AssertionError("no close")
+
+
+def tags_of(task):
+    return {t["key"]: t["value"] for t in task.get("tags", [])}
+
+
+@unittest.skipIf(SKIP, SKIP or "")
+class FargatePlayground(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = awsfake.tmpdir()
+        cls.moto = SceneMoto(cls.tmp, policy=awsfake.coordinator_policy(ROOT))
+        cls.r53moto = Moto(cls.tmp, auth=False)
+        cls.launcher = None
+        try:
+            cls._scene()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def _scene(cls):
+        ec2, ecs = cls.moto.scene("ec2"), cls.moto.scene("ecs")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        cls.subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        cls.sg = ec2.create_security_group(GroupName="pg", Description="pg", VpcId=vpc)["GroupId"]
+        for c in ("ci", "night"):
+            ecs.create_cluster(clusterName=c)
+        req = urllib.request.Request(cls.moto.url + "/moto-api/state-manager/set-transition", method="POST",
+                                     data=json.dumps({"model_name": "ecs::task", "transition": {
+                                         "progression": "manual", "times": 1000000}}).encode())
+        urllib.request.urlopen(req, timeout=30).read()
+        import botocore.session
+        s = botocore.session.Session()
+        for k in ("config_file", "credentials_file"):
+            s.set_config_variable(k, os.devnull)
+        cls.r53 = s.create_client("route53", region_name="us-east-1", endpoint_url=cls.r53moto.url,
+                                  aws_access_key_id="x", aws_secret_access_key="y")
+        cls.zone = cls.r53.create_hosted_zone(Name=DOMAIN, CallerReference="it")["HostedZone"]["Id"]
+        cls.env = base_env(cls.tmp)
+        cls.env.update(AWS_ACCESS_KEY_ID=cls.moto.access_key, AWS_SECRET_ACCESS_KEY=cls.moto.secret_key,
+                       AWS_ENDPOINT_URL=cls.moto.url, AWS_ENDPOINT_URL_ROUTE_53=cls.r53moto.url,
+                       AWS_DEFAULT_REGION=REGION)
+        lenv = base_env(cls.tmp)
+        lenv.update(AWS_ACCESS_KEY_ID=cls.moto.scene_key, AWS_SECRET_ACCESS_KEY=cls.moto.scene_secret,
+                    AWS_DEFAULT_REGION=REGION)
+        cls.launcher_log = open(os.path.join(cls.tmp, "launcher.log"), "wb")
+        ready = os.path.join(cls.tmp, "launcher.ready")
+        cls.launcher = subprocess.Popen(
+            [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fargate_launcher.py"),
+             "--endpoint", cls.moto.url, "--region", REGION, "--cluster", "ci", "--agent", agent_path(),
+             "--ready-file", ready, "--max-seconds", "600"],
+            env=lenv, stdout=cls.launcher_log, stderr=subprocess.STDOUT)
+        wait_until(lambda: os.path.exists(ready), 60, "the launcher")
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.launcher and cls.launcher.poll() is None:
+            cls.launcher.terminate()
+            try:
+                cls.launcher.wait(30)
+            except subprocess.TimeoutExpired:
+                cls.launcher.kill()
+                cls.launcher.wait()
+        for m in (getattr(cls, "moto", None), getattr(cls, "r53moto", None)):
+            if m:
+                m.close()
+        if getattr(cls, "launcher_log", None):
+            cls.launcher_log.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json"):
+        """A pipeline config whose playground stage serves http.server on web_port."""
+        spec = {"version": 1, "stage": "playground", "mode": "service", "stop_timeout": 5,
+                "processes": [{"name": "web", "role": "service", "essential": True,
+                               "command": [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+                                           str(web_port or 9)],
+                               "env": {"PLAYGROUND_NAME": "${NAME}", "PLAYGROUND_HOST": "${HOST}"},
+                               "ready": {"http": "http://127.0.0.1:%d/" % (web_port or 9), "interval_ms": 100,
+                                         "timeout_ms": 60000}}]}
+        ports = free_port()
+        doc = {"version": 1,
+               "aws": {"region": REGION, "cluster": cluster, "subnets": [self.subnet], "security_groups": [self.sg],
+                       "execution_role_arn": "arn:aws:iam::123456789012:role/exec", "log_group": "/stagevisor",
+                       "ecr_repository": "site", "route53": {"zone_id": self.zone, "domain": DOMAIN}},
+               "coordinator": {"advertise": "https://127.0.0.1", "listen": "127.0.0.1", "ports": [ports, ports]},
+               "playgrounds": {"close_of_business": "19:00", "timezone": "Europe/London", "max": pg_max},
+               "stages": {"playground": {"image": "site:playground", "cpu": 256, "memory": 512, "stop_timeout": 5,
+                                         "spec": spec}}}
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    def sv(self, *args, timeout=240):
+        if args[0] == "playground":
+            args = list(args) + ["--state-dir", os.path.join(self.tmp, "state")]
+        p = subprocess.run([coord_path()] + list(args),
+                           env=self.env, capture_output=True, text=True, timeout=timeout)
+        return p
+
+    def records(self):
+        out = {}
+        for r in self.r53.list_resource_record_sets(HostedZoneId=self.zone)["ResourceRecordSets"]:
+            if r["Type"] == "A":
+                out[r["Name"].rstrip(".")] = [v["Value"] for v in r["ResourceRecords"]]
+        return out
+
+    def tasks(self, cluster="ci", status="RUNNING"):
+        ecs = self.moto.scene("ecs")
+        arns = ecs.list_tasks(cluster=cluster, desiredStatus=status)["taskArns"]
+        if not arns:
+            return []
+        return ecs.describe_tasks(cluster=cluster, tasks=arns, include=["TAGS"])["tasks"]
+
+    def playground_tasks(self, branch):
+        return [t for t in self.tasks() if tags_of(t).get("stagevisor:branch") == branch]
+
+    def up(self, branch, cfg):
+        before = time.time()
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", cfg, "--name", branch)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p, before
+
+    # --- cases -------------------------------------------------------------------------------
+
+    def test_1_up_list_down_and_max(self):
+        port1, port2, port3 = free_port(), free_port(), free_port()
+        # up: the record holds the task's IP, INSYNC was waited for, the URL is the last line.
+        p, before = self.up("main", self.config(port1, pg_max=2, name="p1.json"))
+        url = "https://main.%s/" % DOMAIN
+        self.assertEqual(p.stdout.strip().splitlines()[-1], url, p.stdout)
+        self.assertIn("INSYNC", p.stdout)
+        self.assertIn("UPSERT main.%s A " % DOMAIN, p.stdout)
+        [task] = self.playground_tasks("main")
+        ip = [d["value"] for a in task["attachments"] for d in a["details"] if d["name"] == "privateIPv4Address"][0]
+        self.assertEqual(self.records().get("main." + DOMAIN), [ip])
+        tags = tags_of(task)
+        self.assertEqual(tags["stagevisor:playground"], "main")
+        self.assertEqual(tags["stagevisor:stage"], "playground")
+        self.assertEqual(tags["stagevisor:build"], "playground:main")
+        self.assertIn(int(tags["stagevisor:expires"]),
+                      (next_close(before, "Europe/London", "19:00"), next_close(time.time(), "Europe/London", "19:00")))
+        # The agent serves it, and was told to detach (its stderr is in CloudWatch Logs).
+        with urllib.request.urlopen("http://127.0.0.1:%d/" % port1, timeout=30) as r:
+            self.assertEqual(r.status, 200)
+        logs = self.moto.scene("logs")
+        tid = task["taskArn"].rsplit("/", 1)[-1]
+
+        def detached():
+            try:
+                ev = logs.get_log_events(logGroupName="/stagevisor", logStreamName="stagevisor/stage/" + tid,
+                                         startFromHead=True)["events"]
+            except Exception:
+                return False
+            return any("detached" in e["message"] for e in ev)
+        wait_until(detached, 60, "the agent's 'detached' line in CloudWatch Logs", interval=0.5)
+
+        # up again: the same URL, no second task.
+        p, _ = self.up("main", self.config(port1, pg_max=2, name="p1.json"))
+        self.assertIn("already up", p.stdout)
+        self.assertEqual(p.stdout.strip().splitlines()[-1], url)
+        self.assertEqual(len(self.playground_tasks("main")), 1)
+
+        # a second branch; list shows both from the tags.
+        p, _ = self.up("feature/JIRA-1", self.config(port2, pg_max=2, name="p2.json"))
+        slug2 = p.stdout.strip().splitlines()[-1].split("//")[1].split(".")[0]
+        self.assertTrue(slug2.startswith("feature-jira-1--"), p.stdout)
+        p = self.sv("playground", "list", "--backend", "fargate", "--config", self.config(name="l.json"), "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = {r["branch"]: r for r in json.loads(p.stdout)}
+        self.assertEqual(set(rows), {"main", "feature/JIRA-1"})
+        self.assertEqual(rows["main"]["url"], url)
+        self.assertRegex(rows["main"]["expires"], r"^\d{4}-\d\d-\d\dT(18|19):00:00Z$")
+        self.assertRegex(rows["main"]["started"], r"^\d{4}-\d\d-\d\dT")
+        p = self.sv("playground", "list", "--backend", "fargate", "--config", self.config(name="l.json"))
+        self.assertIn("https://%s.%s/" % (slug2, DOMAIN), p.stdout)
+
+        # max 2: a third stops the oldest (main) first, and says so.
+        p, _ = self.up("release", self.config(port3, pg_max=2, name="p3.json"))
+        self.assertIn("stopping the oldest, main", p.stdout)
+        self.assertEqual(self.playground_tasks("main"), [])
+        recs = self.records()
+        self.assertNotIn("main." + DOMAIN, recs)
+        self.assertIn("release." + DOMAIN, recs)
+        self.assertIn("%s.%s" % (slug2, DOMAIN), recs)
+
+        # down: task stopped, record deleted; again: nothing to do, not an error.
+        cfg = self.config(name="d.json")
+        p = self.sv("playground", "down", "--backend", "fargate", "--config", cfg, "--name", "feature/JIRA-1")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("stopped task", p.stdout)
+        self.assertIn("deleted record %s.%s" % (slug2, DOMAIN), p.stdout)
+        self.assertEqual(self.playground_tasks("feature/JIRA-1"), [])
+        self.assertNotIn("%s.%s" % (slug2, DOMAIN), self.records())
+        p = self.sv("playground", "down", "--backend", "fargate", "--config", cfg, "--name", "feature/JIRA-1")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("no task running", p.stdout)
+        self.assertIn("no record", p.stdout)
+        p = self.sv("playground", "down", "--backend", "fargate", "--config", cfg, "--name", "release")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(self.records(), {})
+        # The stopped playgrounds' agents went away (SIGTERM from the launcher): their ports close.
+        for port in (port1, port2, port3):
+            wait_until(lambda: not _port_open(port), 60, "port %d closed" % port, interval=0.2)
+
+    def test_2_teardown(self):
+        """Tasks of several ages in a cluster no launcher watches: moto keeps them RUNNING."""
+        ecs = self.moto.scene("ecs")
+        cfg = self.config(cluster="night", name="night.json")
+        td = ecs.register_task_definition(
+            family="stagevisor-tests", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+            memory="512", containerDefinitions=[{"name": "stage", "image": "x", "cpu": 256, "memory": 512}])
+        td = td["taskDefinition"]["taskDefinitionArn"]
+        now = int(time.time())
+
+        def start(build, extra):
+            t = ecs.run_task(cluster="night", taskDefinition=td, launchType="FARGATE", startedBy="stagevisor",
+                             networkConfiguration={"awsvpcConfiguration": {"subnets": [self.subnet],
+                                                                           "securityGroups": [self.sg]}},
+                             tags=[{"key": "stagevisor:build", "value": build},
+                                   {"key": "stagevisor:stage", "value": "tests"}])["tasks"][0]
+            ecs.tag_resource(resourceArn=t["taskArn"], tags=[{"key": k, "value": v} for k, v in extra.items()])
+            return t["taskArn"]
+
+        def record(name, ip):
+            self.r53.change_resource_record_sets(HostedZoneId=self.zone, ChangeBatch={"Changes": [{
+                "Action": "UPSERT", "ResourceRecordSet": {"Name": name, "Type": "A", "TTL": 60,
+                                                          "ResourceRecords": [{"Value": ip}]}}]})
+
+        expired_stage = start("jenkins-site-1", {"stagevisor:expires": str(now - 60)})
+        fresh_stage = start("jenkins-site-2", {"stagevisor:expires": str(now + 3600)})
+        gone_build = start("jenkins-site-3", {"stagevisor:started": str(now - 7 * 3600)})
+        expired_pg = start("playground:old", {"stagevisor:playground": "old", "stagevisor:branch": "old",
+                                              "stagevisor:expires": str(now - 1)})
+        live_pg = start("playground:live", {"stagevisor:playground": "live", "stagevisor:branch": "live",
+                                            "stagevisor:expires": str(now + 3600)})
+        crashed_pg = start("playground:crashed", {"stagevisor:playground": "crashed",
+                                                  "stagevisor:expires": str(now + 3600)})
+        ecs.stop_task(cluster="night", task=crashed_pg, reason="Essential container in task exited")
+        for n, ip in (("old", "10.0.1.5"), ("live", "10.0.1.6"), ("crashed", "10.0.1.7")):
+            record("%s.%s" % (n, DOMAIN), ip)
+
+        def running():
+            return {t["taskArn"] for t in self.tasks("night")}
+
+        # --dry-run: says what it would do, changes nothing.
+        p = self.sv("teardown", "--dry-run", "--config", cfg)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        out = p.stdout
+        self.assertIn("would stop stage tests of jenkins-site-1", out)
+        self.assertIn("would stop stage tests of jenkins-site-3", out)
+        self.assertIn("build is gone", out)
+        self.assertIn("would stop playground old", out)
+        self.assertIn("would delete record old.%s" % DOMAIN, out)
+        self.assertIn("would delete record crashed.%s" % DOMAIN, out)
+        self.assertNotIn("jenkins-site-2", out)
+        self.assertNotIn("live", out)
+        self.assertIn("would stop 3 tasks, would delete 2 records", out)
+        self.assertEqual(running(), {expired_stage, fresh_stage, gone_build, expired_pg, live_pg})
+        self.assertEqual(len(self.records()), 3)
+
+        # the real run.
+        p = self.sv("teardown", "--config", cfg)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("stopped playground old", p.stdout)
+        self.assertIn("deleted record old.%s" % DOMAIN, p.stdout)
+        self.assertIn("deleted record crashed.%s" % DOMAIN, p.stdout)
+        self.assertIn("stopped 3 tasks, deleted 2 records", p.stdout)
+        self.assertEqual(running(), {fresh_stage, live_pg})
+        self.assertEqual(set(self.records()), {"live." + DOMAIN})
+
+        # again: nothing to do, and it says so.
+        p = self.sv("teardown", "--config", cfg)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("nothing to do", p.stdout)
+        self.assertEqual(running(), {fresh_stage, live_pg})
+        self.assertEqual(set(self.records()), {"live." + DOMAIN})
+
+    def test_3_usage(self):
+        p = self.sv("teardown")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--config FILE is required", p.stderr)
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", self.config(name="u.json"))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--name BRANCH is required", p.stderr)
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", self.config(name="u.json"),
+                    "--name", "x", "--stage", "nope")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("stages.nope: no such stage", p.stderr)
+        p = subprocess.run([coord_path(), "--help"], capture_output=True, text=True, env=self.env)
+        self.assertRegex(p.stdout, r"\n  teardown +stop expired playgrounds")
+        self.assertNotRegex(p.stdout.split("not yet available")[-1] if "not yet available" in p.stdout else "",
+                            r"teardown")
+
+
+def _port_open(port):
+    import socket
+    s = socket.socket()
+    s.settimeout(1)
+    try:
+        s.connect(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
