@@ -52,10 +52,18 @@ def moto_api(moto, path, body):
 class Scene:
     """What builds B0 and B1 left in moto's ECR and ECS."""
 
-    def __init__(self, moto):
+    def __init__(self, moto, images_only=False):
+        """images_only: the cluster and B1's build-tagged image, no tasks (enough to be refused)."""
         self.moto = moto
         m = self.moto
         ec2, ecs, ecr = m.admin_client("ec2"), m.admin_client("ecs"), m.admin_client("ecr")
+        if images_only:
+            ecs.create_cluster(clusterName="ci")
+            ecr.create_repository(repositoryName=REPO)
+            self.digest = {"b1": ecr.put_image(repositoryName=REPO, imageManifest=manifest("b1"),
+                                               imageTag=B1)["image"]["imageId"]["imageDigest"]}
+            self.subnet, self.sg = "subnet-0123abcd", "sg-0123abcd"
+            return
         vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
         ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
         self.subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
@@ -120,7 +128,8 @@ class State:
         ecr, ecs = moto.admin_client("ecr"), moto.admin_client("ecs")
         self.images = {d["imageDigest"]: sorted(d.get("imageTags", []))
                        for d in ecr.describe_images(repositoryName=REPO)["imageDetails"]}
-        self.other = len(ecr.describe_images(repositoryName="other")["imageDetails"])
+        repos = [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
+        self.other = len(ecr.describe_images(repositoryName="other")["imageDetails"]) if "other" in repos else 0
         self.defs = {}
         for fam in ecs.list_task_definition_families()["families"]:
             for status in ("ACTIVE", "INACTIVE"):
@@ -136,11 +145,11 @@ class State:
 
 @unittest.skipIf(SKIP, SKIP)
 class Cleanup(unittest.TestCase):
-    def start(self, policy):
+    def start(self, policy, images_only=False):
         self.tmp = awsfake.tmpdir()
         self.moto = awsfake.Moto(self.tmp, policy=policy, admin=True)
         self.addCleanup(self.moto.close)
-        self.scene = Scene(self.moto)
+        self.scene = Scene(self.moto, images_only)
         self.config = os.path.join(self.tmp, "pipeline.json")
         with open(self.config, "w") as f:
             json.dump({"version": 1,
@@ -223,8 +232,9 @@ class Cleanup(unittest.TestCase):
         self.assertIn("task definitions 0 deregistered, 0 deleted", again.stdout)
 
     def test_without_batch_delete_image_permission(self):
-        self.start(awsfake.coordinator_policy(ROOT, drop="ecr:BatchDeleteImage"))
+        self.start(awsfake.coordinator_policy(ROOT, drop="ecr:BatchDeleteImage"), images_only=True)
         before = State(self.moto)
+        self.assertIn(self.scene.digest["b1"], before.images)
         r = self.cleanup("--build-id", B1)
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertEqual(r.returncode, 1, r.stderr)
