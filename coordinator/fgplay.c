@@ -23,6 +23,7 @@
 #include "report.h"
 #include "route53.h"
 #include "slug.h"
+#include "speccheck.h"
 #include "state.h"
 #include "stream.h"
 #include "taskdef.h"
@@ -35,7 +36,8 @@
 #define FGP_MAX_SERVICES 64
 
 struct fgp_options {
-	const char *action, *config, *name, *stage, *state_dir, *scheme;
+	const char *action, *config, *name, *stage, *state_dir, *scheme, *agent;
+	struct fgplay_aws aws;
 	unsigned timeout_s;
 	bool json;
 };
@@ -64,6 +66,10 @@ void fgplay_usage(void)
 	       "  --timeout S         up: wait at most S s for ready (default 600)\n"
 	       "  --scheme http|https the URL's scheme (default https)\n"
 	       "  --state-dir DIR     where task-definition registration locks are kept\n"
+	       "  --agent PATH        up: the agent that checks the spec first (`--check`; default:\n"
+	       "                      next to this program, then ../agents/, then PATH)\n"
+	       "  --profile P, --region R, --endpoint-url URL\n"
+	       "                      AWS, as for the AWS CLI (default region: aws.region)\n"
 	       "  --json              list: a JSON array\n"
 	       "\n"
 	       "Playgrounds expire at the next playgrounds.close_of_business in playgrounds.timezone\n"
@@ -74,12 +80,21 @@ void fgplay_usage(void)
 
 /* --- shared helpers -------------------------------------------------------------------- */
 
-struct aws_client *fgplay_client(const struct pipeline *p, char *err, size_t errlen)
+struct aws_client *fgplay_client(const struct pipeline *p, const struct fgplay_aws *a, char *err, size_t errlen)
 {
 	struct aws_client_options o;
+	const char *scale = getenv("STAGEVISOR_AWS_BACKOFF_SCALE");
 
 	memset(&o, 0, sizeof o);
-	o.region = p->aws.region;
+	o.profile = a ? a->profile : NULL;
+	o.region = a && a->region ? a->region : p->aws.region;
+	o.endpoint_url = a ? a->endpoint_url : NULL;
+	if (scale && *scale)
+		o.backoff_scale = strtod(scale, NULL);
+	if (aws_http_global_init() < 0) {
+		snprintf(err, errlen, "cannot initialise libcurl");
+		return NULL;
+	}
 	return aws_client_new(&o, err, errlen);
 }
 
@@ -547,12 +562,23 @@ static int fgp_up(struct fgp *g)
 	memset(&u, 0, sizeof u);
 	memset(&st, 0, sizeof st);
 	u.g = g;
-	if (fgp_services(g->stage->spec_text, &u, err, sizeof err) < 0) {
+	if (fgp_stage_copy(g, g->opt.name, &st, err, sizeof err) < 0) {
 		fprintf(stderr, "stagevisor playground up: stages.%s.spec: %s\n", g->stage->name, err);
 		rc = REPORT_USAGE;
 		goto done;
 	}
-	if (fgp_stage_copy(g, g->opt.name, &st, err, sizeof err) < 0) {
+	/* The spec as the agent will get it, checked by the agent itself before anything starts. */
+	{
+		char agentbuf[PATH_MAX], msg[SPECCHECK_OUTPUT_MAX];
+		const char *agent = g->opt.agent ? g->opt.agent : local_default_agent(agentbuf, sizeof agentbuf);
+		if (speccheck_run(agent, NULL, st.spec_text, msg, sizeof msg) == SPECCHECK_INVALID) {
+			fprintf(stderr, "stagevisor playground up: stages.%s.spec is not valid; nothing was started:\n%s\n",
+				g->stage->name, msg);
+			rc = REPORT_USAGE;
+			goto done;
+		}
+	}
+	if (fgp_services(g->stage->spec_text, &u, err, sizeof err) < 0) {
 		fprintf(stderr, "stagevisor playground up: stages.%s.spec: %s\n", g->stage->name, err);
 		rc = REPORT_USAGE;
 		goto done;
@@ -585,6 +611,14 @@ static int fgp_up(struct fgp *g)
 				"`up` is starting it, or it failed half-way (`playground down` it to start again)\n",
 				g->opt.name, fgplay_task_id(t), g->fqdn);
 			goto done;
+		}
+		if (!g->fqdn[0]) { /* no Route 53: the URL is the task's address */
+			if (fgtask_address(g->c, t, g->p->aws.assign_public_ip, rip, sizeof rip, err, sizeof err) < 0 ||
+			    fgp_url_for(g, rip, g->url, sizeof g->url) < 0) {
+				fprintf(stderr, "stagevisor playground up: %s is up (task %s) but its address is not "
+					"known: %s\n", g->opt.name, fgplay_task_id(t), err);
+				goto done;
+			}
 		}
 		printf("playground %s is already up (task %s)\n%s\n", g->opt.name, fgplay_task_id(t), g->url);
 		rc = 0;
@@ -827,12 +861,15 @@ static int fgp_list(struct fgp *g)
 
 int fgplay_command(int argc, char **argv)
 {
-	enum { O_BACKEND = 256, O_CONFIG, O_NAME, O_STAGE, O_STATE, O_TIMEOUT, O_JSON, O_SCHEME, O_HELP };
+	enum { O_BACKEND = 256, O_CONFIG, O_NAME, O_STAGE, O_STATE, O_TIMEOUT, O_JSON, O_SCHEME, O_AGENT, O_PROFILE,
+	       O_REGION, O_ENDPOINT, O_HELP };
 	static const struct option longopts[] = {
 		{"backend", required_argument, NULL, O_BACKEND}, {"config", required_argument, NULL, O_CONFIG},
 		{"name", required_argument, NULL, O_NAME}, {"stage", required_argument, NULL, O_STAGE},
 		{"state-dir", required_argument, NULL, O_STATE}, {"timeout", required_argument, NULL, O_TIMEOUT},
 		{"json", no_argument, NULL, O_JSON}, {"scheme", required_argument, NULL, O_SCHEME},
+		{"agent", required_argument, NULL, O_AGENT}, {"profile", required_argument, NULL, O_PROFILE},
+		{"region", required_argument, NULL, O_REGION}, {"endpoint-url", required_argument, NULL, O_ENDPOINT},
 		{"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
 	struct fgp g;
 	struct pipeline_error pe;
@@ -859,6 +896,10 @@ int fgplay_command(int argc, char **argv)
 		case O_STAGE: g.opt.stage = optarg; break;
 		case O_STATE: g.opt.state_dir = optarg; break;
 		case O_JSON: g.opt.json = true; break;
+		case O_AGENT: g.opt.agent = optarg; break;
+		case O_PROFILE: g.opt.aws.profile = optarg; break;
+		case O_REGION: g.opt.aws.region = optarg; break;
+		case O_ENDPOINT: g.opt.aws.endpoint_url = optarg; break;
 		case O_SCHEME:
 			if (strcmp(optarg, "http") != 0 && strcmp(optarg, "https") != 0) {
 				fprintf(stderr, "stagevisor playground: --scheme: expected http or https, got \"%s\"\n", optarg);
@@ -924,7 +965,7 @@ int fgplay_command(int argc, char **argv)
 		fprintf(stderr, "stagevisor playground: --name %s: no name can be made from it\n", g.opt.name);
 		goto done;
 	}
-	g.c = fgplay_client(g.p, err, sizeof err);
+	g.c = fgplay_client(g.p, &g.opt.aws, err, sizeof err);
 	if (!g.c) {
 		fprintf(stderr, "stagevisor playground %s: %s\n", g.opt.action, err);
 		goto done;

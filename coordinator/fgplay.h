@@ -35,9 +35,15 @@
 int fgplay_command(int argc, char **argv);
 void fgplay_usage(void);
 
-/* An AWS client for the pipeline's region (endpoints from the environment, as the AWS CLI).
- * NULL with err. */
-struct aws_client *fgplay_client(const struct pipeline *p, char *err, size_t errlen);
+/* Where AWS is: --profile, --region (default the config's aws.region), --endpoint-url; each
+ * may be NULL (the environment decides, as for the AWS CLI). */
+struct fgplay_aws {
+	const char *profile, *region, *endpoint_url;
+};
+
+/* An AWS client for the pipeline (STAGEVISOR_AWS_BACKOFF_SCALE, a test knob, shortens the real
+ * backoff sleeps). NULL with err. */
+struct aws_client *fgplay_client(const struct pipeline *p, const struct fgplay_aws *a, char *err, size_t errlen);
 
 /* Whether a task object (fgtask_list) is a playground, and its slug (borrowed) or NULL. */
 const char *fgplay_task_slug(const json_t *task);

@@ -31,10 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!ip[0] || ttl == 0)
 			abort();
 	}
-	/* The first line as a name, the second as an address. */
-	n = strcspn(text, "\n");
-	if (n > size)
-		n = size;
+	/* The first line as a name, the second as an address (the input is not NUL-terminated). */
+	{
+		const char *nl = memchr(text, '\n', size);
+		n = nl ? (size_t)(nl - text) : size;
+	}
 	if (n < sizeof name && memchr(data, '\0', size) == NULL) {
 		memcpy(name, text, n);
 		name[n] = '\0';

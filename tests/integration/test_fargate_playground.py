@@ -4,7 +4,8 @@
 The coordinator runs as the IAM user `ci` whose only permissions are
 deploy/iam/coordinator-policy.json, on a moto with request authentication on (ECS, EC2, Logs);
 Route 53 is a second moto without authentication (moto 5.2 refuses every signed Route 53 call
-when authentication is on), reached through AWS_ENDPOINT_URL_ROUTE_53. The scene (VPC, subnet,
+when authentication is on), reached through AWS_ENDPOINT_URL_ROUTE_53 via a stand-in that
+answers the first change PENDING (moto says INSYNC at once), so the wait is exercised. The scene (VPC, subnet,
 security group, cluster, hosted zone, stage tasks of several ages) is set by a second IAM user,
 `scene`, with every permission; fargate_launcher.py plays Fargate with it, starting the real
 stagevisor-agent for each task with a service-mode spec: python3 -m http.server on a free
@@ -16,24 +17,30 @@ so), down (task stopped, record deleted; twice is fine); teardown with tasks of 
 --dry-run (changes nothing), a second run (does nothing and says so).
 """
 import datetime
+import http.server
 import json
 import os
 import shutil
+import signal
 import subprocess
+import socketserver
 import sys
+import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import awsfake  # noqa: E402
 from awsfake import Moto, base_env  # noqa: E402
-from svtest import agent_path, coord_path, free_port, wait_until  # noqa: E402
+from svtest import SANITIZER_MARKS, agent_path, coord_path, free_port, wait_until  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SKIP = awsfake.moto_or_skip_reason()
 REGION = "eu-west-1"
 DOMAIN = "preview.example.test"
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
@@ -69,6 +76,64 @@ class SceneMoto(Moto):
                                aws_access_key_id=self.scene_key, aws_secret_access_key=self.scene_secret)
 
 
+class PendingRoute53:
+    """A stand-in in front of the Route 53 moto that behaves as Route 53 does and moto does not:
+    the first change is answered PENDING, and so is the first GetChange of it; everything else
+    is moto's own answer. It records the GetChange calls."""
+
+    def __init__(self, target):
+        outer = self
+        self.target = target
+        self.get_changes = []
+        self.pending_left = 1
+        self.lock = threading.Lock()
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                req = urllib.request.Request(outer.target + self.path, data=body if body else None,
+                                             method=self.command,
+                                             headers={k: v for k, v in self.headers.items()
+                                                      if k.lower() not in ("host", "content-length")})
+                try:
+                    with NO_PROXY.open(req, timeout=30) as r:
+                        status, data, ctype = r.status, r.read(), r.headers.get("Content-Type", "text/xml")
+                except urllib.error.HTTPError as e:
+                    status, data, ctype = e.code, e.read(), e.headers.get("Content-Type", "text/xml")
+                with outer.lock:
+                    if "/change/" in self.path:
+                        outer.get_changes.append(self.path)
+                        if len(outer.get_changes) == 1 and outer.pending_left == 0:
+                            data = data.replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
+                    elif self.command == "POST" and self.path.endswith("/rrset/") and outer.pending_left:
+                        outer.pending_left -= 1
+                        data = data.replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _forward
+
+        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = S(("127.0.0.1", 0), H)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def next_close(now, tz, hhmm):
     """The next close of business after now (UTC seconds), as coordinator/expiry.c computes it."""
     from zoneinfo import ZoneInfo
@@ -94,6 +159,7 @@ class FargatePlayground(unittest.TestCase):
         cls.tmp = awsfake.tmpdir()
         cls.moto = SceneMoto(cls.tmp, policy=awsfake.coordinator_policy(ROOT))
         cls.r53moto = Moto(cls.tmp, auth=False)
+        cls.r53proxy = PendingRoute53(cls.r53moto.url)
         cls.launcher = None
         try:
             cls._scene()
@@ -123,7 +189,7 @@ class FargatePlayground(unittest.TestCase):
         cls.zone = cls.r53.create_hosted_zone(Name=DOMAIN, CallerReference="it")["HostedZone"]["Id"]
         cls.env = base_env(cls.tmp)
         cls.env.update(AWS_ACCESS_KEY_ID=cls.moto.access_key, AWS_SECRET_ACCESS_KEY=cls.moto.secret_key,
-                       AWS_ENDPOINT_URL=cls.moto.url, AWS_ENDPOINT_URL_ROUTE_53=cls.r53moto.url,
+                       AWS_ENDPOINT_URL=cls.moto.url, AWS_ENDPOINT_URL_ROUTE_53=cls.r53proxy.url,
                        AWS_DEFAULT_REGION=REGION)
         lenv = base_env(cls.tmp)
         lenv.update(AWS_ACCESS_KEY_ID=cls.moto.scene_key, AWS_SECRET_ACCESS_KEY=cls.moto.scene_secret,
@@ -146,6 +212,8 @@ class FargatePlayground(unittest.TestCase):
             except subprocess.TimeoutExpired:
                 cls.launcher.kill()
                 cls.launcher.wait()
+        if getattr(cls, "r53proxy", None):
+            cls.r53proxy.close()
         for m in (getattr(cls, "moto", None), getattr(cls, "r53moto", None)):
             if m:
                 m.close()
@@ -155,15 +223,17 @@ class FargatePlayground(unittest.TestCase):
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json"):
-        """A pipeline config whose playground stage serves http.server on web_port."""
-        spec = {"version": 1, "stage": "playground", "mode": "service", "stop_timeout": 5,
+    def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json", command=None, spec=None):
+        """A pipeline config whose playground stage serves http.server on web_port (or runs
+        command instead)."""
+        spec_ = {"version": 1, "stage": "playground", "mode": "service", "stop_timeout": 5,
                 "processes": [{"name": "web", "role": "service", "essential": True,
-                               "command": [sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
-                                           str(web_port or 9)],
+                               "command": command or [sys.executable, "-m", "http.server", "--bind",
+                                                      "127.0.0.1", str(web_port or 9)],
                                "env": {"PLAYGROUND_NAME": "${NAME}", "PLAYGROUND_HOST": "${HOST}"},
                                "ready": {"http": "http://127.0.0.1:%d/" % (web_port or 9), "interval_ms": 100,
                                          "timeout_ms": 60000}}]}
+        spec = spec or spec_
         ports = free_port()
         doc = {"version": 1,
                "aws": {"region": REGION, "cluster": cluster, "subnets": [self.subnet], "security_groups": [self.sg],
@@ -178,11 +248,14 @@ class FargatePlayground(unittest.TestCase):
             json.dump(doc, f)
         return path
 
-    def sv(self, *args, timeout=240):
+    def sv(self, *args, timeout=240, env=None):
         if args[0] == "playground":
             args = list(args) + ["--state-dir", os.path.join(self.tmp, "state")]
         p = subprocess.run([coord_path()] + list(args),
-                           env=self.env, capture_output=True, text=True, timeout=timeout)
+                           env=env or self.env, capture_output=True, text=True, timeout=timeout)
+        for m in SANITIZER_MARKS:
+            if m in p.stderr:
+                raise AssertionError("sanitizer report from stagevisor %s:\n%s" % (" ".join(args), p.stderr))
         return p
 
     def records(self):
@@ -216,7 +289,12 @@ class FargatePlayground(unittest.TestCase):
         p, before = self.up("main", self.config(port1, pg_max=2, name="p1.json"))
         url = "https://main.%s/" % DOMAIN
         self.assertEqual(p.stdout.strip().splitlines()[-1], url, p.stdout)
-        self.assertIn("INSYNC", p.stdout)
+        # Route 53 answered PENDING twice (the stand-in): up polled GetChange until INSYNC.
+        self.assertRegex(p.stdout, r"Route 53 change \S+ submitted: PENDING")
+        self.assertRegex(p.stdout, r"waiting for Route 53 change \S+: PENDING")
+        self.assertRegex(p.stdout, r"Route 53 change \S+ is INSYNC \(after")
+        self.assertEqual(len(self.r53proxy.get_changes), 2, self.r53proxy.get_changes)
+        self.assertLess(p.stdout.index("INSYNC"), p.stdout.index("is up:"))
         self.assertIn("UPSERT main.%s A " % DOMAIN, p.stdout)
         [task] = self.playground_tasks("main")
         ip = [d["value"] for a in task["attachments"] for d in a["details"] if d["name"] == "privateIPv4Address"][0]
@@ -346,6 +424,22 @@ class FargatePlayground(unittest.TestCase):
         self.assertEqual(running(), {expired_stage, fresh_stage, gone_build, expired_pg, live_pg})
         self.assertEqual(len(self.records()), 3)
 
+        # The policy is what makes it work: without ecs:StopTask teardown fails, names the
+        # missing permission, and stops nothing.
+        iam = self.moto.scene("iam")
+        iam.create_user(UserName="ci-nostop")
+        iam.put_user_policy(UserName="ci-nostop", PolicyName="p", PolicyDocument=json.dumps(
+            awsfake.coordinator_policy(ROOT, drop="ecs:StopTask")))
+        key = iam.create_access_key(UserName="ci-nostop")["AccessKey"]
+        env = dict(self.env, AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+        p = self.sv("teardown", "--config", cfg, env=env)
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        self.assertIn("ecs:StopTask", p.stderr)
+        self.assertEqual(running(), {expired_stage, fresh_stage, gone_build, expired_pg, live_pg})
+        # (Route 53 runs without authentication here, so that run's record pass still removed the
+        # crashed playground's record: put it back for the real run.)
+        record("crashed.%s" % DOMAIN, "10.0.1.7")
+
         # the real run.
         p = self.sv("teardown", "--config", cfg)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
@@ -363,6 +457,43 @@ class FargatePlayground(unittest.TestCase):
         self.assertEqual(running(), {fresh_stage, live_pg})
         self.assertEqual(set(self.records()), {"live." + DOMAIN})
 
+    def test_4_up_fails(self):
+        """A playground whose service dies before it is ready: exit 3, the task stopped again,
+        no record."""
+        cfg = self.config(free_port(), name="bad.json",
+                          command=[sys.executable, "-c", "import sys; print('cannot start'); sys.exit(3)"])
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", cfg, "--name", "broken",
+                    "--timeout", "120")
+        self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, r"broken: (process web failed|the stage is \w+ before it was ready|the task stopped)")
+        self.assertIn("stopped task", p.stderr)
+        wait_until(lambda: not self.playground_tasks("broken"), 60, "the failed playground's task stopped",
+                   interval=0.5)
+        self.assertNotIn("broken." + DOMAIN, self.records())
+
+    def test_5_interrupted(self):
+        """SIGINT while up waits for ready: the task is stopped again, exit 130."""
+        cfg = self.config(free_port(), name="slow.json", command=[sys.executable, "-c", "import time; time.sleep(300)"])
+        proc = subprocess.Popen([coord_path(), "playground", "up", "--backend", "fargate", "--config", cfg, "--name",
+                                 "slow", "--state-dir", os.path.join(self.tmp, "state")],
+                                env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            self.assertIn("waiting for ready", line)
+            wait_until(lambda: self.playground_tasks("slow"), 60, "the slow playground's task", interval=0.2)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertIn("interrupted by signal 2: stopping the task", err)
+        for m in SANITIZER_MARKS:
+            self.assertNotIn(m, err)
+        wait_until(lambda: not self.playground_tasks("slow"), 60, "the interrupted playground's task stopped",
+                   interval=0.5)
+
     def test_3_usage(self):
         p = self.sv("teardown")
         self.assertEqual(p.returncode, 2)
@@ -374,6 +505,22 @@ class FargatePlayground(unittest.TestCase):
                     "--name", "x", "--stage", "nope")
         self.assertEqual(p.returncode, 2)
         self.assertIn("stages.nope: no such stage", p.stderr)
+        # The spec is checked by the agent before anything starts: nothing runs.
+        before = len(self.tasks())
+        bad = {"version": 1, "stage": "playground", "mode": "service",
+               "processes": [{"name": "web", "role": "service", "comand": ["true"]}]}
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", self.config(name="s1.json", spec=bad),
+                    "--name", "x")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("stages.playground.spec is not valid; nothing was started", p.stderr)
+        self.assertIn("comand", p.stderr)
+        job = {"version": 1, "stage": "playground", "mode": "job",
+               "processes": [{"name": "web", "role": "job", "command": ["true"]}]}
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", self.config(name="s2.json", spec=job),
+                    "--name", "x")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn('a playground needs "mode": "service"', p.stderr)
+        self.assertEqual(len(self.tasks()), before)
         p = subprocess.run([coord_path(), "--help"], capture_output=True, text=True, env=self.env)
         self.assertRegex(p.stdout, r"\n  teardown +stop expired playgrounds")
         self.assertNotRegex(p.stdout.split("not yet available")[-1] if "not yet available" in p.stdout else "",
