@@ -90,7 +90,7 @@ bool cleanup_release_tag(const char *tag)
 {
 	const char *p = tag;
 
-	if (!p)
+	if (!p || !cleanup_valid_tag(p))
 		return false;
 	if (*p == 'v')
 		p++;

@@ -51,8 +51,6 @@ IMPLIED = {
     "iam:PassRole": "RunTask and RegisterTaskDefinition pass the execution and task roles",
     "ecs:TagResource": "RunTask and RegisterTaskDefinition with tags need it (ECS tag-on-create authorization); "
                        "playground expiry updates call it",
-    "logs:GetLogEvents": "the CloudWatch Logs fallback of run --backend fargate (issue 9, fgtask/fargate run): "
-                         "drop this entry once coordinator/*.c calls GetLogEvents",
 }
 ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:(iam|ecs|ecr|logs|ec2|route53|s3|sts):[a-z0-9-]*:(\d{12}|\*)?:.+$")
 SID = re.compile(r"^[A-Za-z0-9]+$")

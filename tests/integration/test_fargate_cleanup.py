@@ -9,7 +9,10 @@ playground) and for another build. Then: --dry-run changes nothing; cleanup dele
 by digest but keeps the running playground's image and the release-tagged one and says why,
 deregisters and deletes the old revisions but keeps the latest of each family and the one a
 running task uses, leaves other families and untagged revisions alone; a second run does
-nothing; without ecr:BatchDeleteImage in the policy it fails with AWS's AccessDenied line."""
+nothing; without ecr:BatchDeleteImage in the policy it fails with AWS's AccessDenied line.
+moto implements DeleteTaskDefinitions and never answers BatchDeleteImage with a failure other
+than ImageNotFound: a stand-in endpoint (OldEcs, named as such) covers an API without
+DeleteTaskDefinitions (said in the output, not a failure) and such a failure entry (exit 1)."""
 import hashlib
 import json
 import os
@@ -52,10 +55,18 @@ def moto_api(moto, path, body):
 class Scene:
     """What builds B0 and B1 left in moto's ECR and ECS."""
 
-    def __init__(self, moto):
+    def __init__(self, moto, images_only=False):
+        """images_only: the cluster and B1's build-tagged image, no tasks (enough to be refused)."""
         self.moto = moto
         m = self.moto
         ec2, ecs, ecr = m.admin_client("ec2"), m.admin_client("ecs"), m.admin_client("ecr")
+        if images_only:
+            ecs.create_cluster(clusterName="ci")
+            ecr.create_repository(repositoryName=REPO)
+            self.digest = {"b1": ecr.put_image(repositoryName=REPO, imageManifest=manifest("b1"),
+                                               imageTag=B1)["image"]["imageId"]["imageDigest"]}
+            self.subnet, self.sg = "subnet-0123abcd", "sg-0123abcd"
+            return
         vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
         ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
         self.subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
@@ -120,7 +131,8 @@ class State:
         ecr, ecs = moto.admin_client("ecr"), moto.admin_client("ecs")
         self.images = {d["imageDigest"]: sorted(d.get("imageTags", []))
                        for d in ecr.describe_images(repositoryName=REPO)["imageDetails"]}
-        self.other = len(ecr.describe_images(repositoryName="other")["imageDetails"])
+        repos = [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
+        self.other = len(ecr.describe_images(repositoryName="other")["imageDetails"]) if "other" in repos else 0
         self.defs = {}
         for fam in ecs.list_task_definition_families()["families"]:
             for status in ("ACTIVE", "INACTIVE"):
@@ -136,11 +148,11 @@ class State:
 
 @unittest.skipIf(SKIP, SKIP)
 class Cleanup(unittest.TestCase):
-    def start(self, policy):
+    def start(self, policy, images_only=False):
         self.tmp = awsfake.tmpdir()
         self.moto = awsfake.Moto(self.tmp, policy=policy, admin=True)
         self.addCleanup(self.moto.close)
-        self.scene = Scene(self.moto)
+        self.scene = Scene(self.moto, images_only)
         self.config = os.path.join(self.tmp, "pipeline.json")
         with open(self.config, "w") as f:
             json.dump({"version": 1,
@@ -223,8 +235,9 @@ class Cleanup(unittest.TestCase):
         self.assertIn("task definitions 0 deregistered, 0 deleted", again.stdout)
 
     def test_without_batch_delete_image_permission(self):
-        self.start(awsfake.coordinator_policy(ROOT, drop="ecr:BatchDeleteImage"))
+        self.start(awsfake.coordinator_policy(ROOT, drop="ecr:BatchDeleteImage"), images_only=True)
         before = State(self.moto)
+        self.assertIn(self.scene.digest["b1"], before.images)
         r = self.cleanup("--build-id", B1)
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertEqual(r.returncode, 1, r.stderr)
@@ -251,6 +264,87 @@ class Cleanup(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         self.assertIn("--dry-run", p.stdout)
         self.assertIn("--build-id", p.stdout)
+
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+class OldEcs:
+    """A stand-in endpoint (awsfake.ScriptedAws) for what moto does not do: an ECS-compatible
+    API without DeleteTaskDefinitions (UnknownOperationException, as older emulators answer),
+    and a BatchDeleteImage whose `failures` name a reason other than ImageNotFound. One family
+    stagevisor-tests with revisions 1 (stagevisor's, unused) and 2 (the latest); one image tagged
+    with the build id; no tasks."""
+
+    def __init__(self):
+        self.inactive = []
+        self.calls = []
+
+    def __call__(self, info):
+        op = (info["target"] or "").split(".")[-1]
+        body = json.loads(info["body"] or b"{}")
+        self.calls.append(op)
+        arn = "arn:aws:ecs:%s:%s:task-definition/stagevisor-tests:%%d" % (REGION, ACCOUNT)
+        answers = {
+            "ListTasks": {"taskArns": []},
+            "ListTaskDefinitionFamilies": {"families": ["stagevisor-tests"]},
+            "DescribeTaskDefinition": {"taskDefinition": {"taskDefinitionArn": body.get("taskDefinition"),
+                                                          "containerDefinitions": []},
+                                       "tags": [{"key": HASH_TAG, "value": "0123456789abcdef"}]},
+            "DescribeImages": {"imageDetails": [{"imageDigest": DIGEST, "imageTags": [B1]}]},
+            "BatchDeleteImage": {"imageIds": [], "failures": [
+                {"imageId": {"imageDigest": DIGEST}, "failureCode": "ImageReferencedByManifestList",
+                 "failureReason": "Requested image referenced by manifest list"}]},
+        }
+        if op == "ListTaskDefinitions":
+            arns = [arn % 1, arn % 2] if body.get("status") == "ACTIVE" else self.inactive
+            return {"body": json.dumps({"taskDefinitionArns": [a for a in arns if a not in self.inactive or
+                                                                 body.get("status") != "ACTIVE"]})}
+        if op == "DeregisterTaskDefinition":
+            self.inactive.append(body["taskDefinition"])
+            return {"body": json.dumps({"taskDefinition": {"status": "INACTIVE"}})}
+        if op == "DeleteTaskDefinitions":
+            return awsfake.json_error(400, "UnknownOperationException", "Unknown operation DeleteTaskDefinitions")
+        return {"body": json.dumps(answers[op])} if op in answers else awsfake.json_error(400, "Unexpected", op)
+
+
+class CleanupStandIn(unittest.TestCase):
+    def test_no_delete_task_definitions_and_an_image_failure(self):
+        tmp = awsfake.tmpdir()
+        script = OldEcs()
+        srv = awsfake.ScriptedAws([script])
+        self.addCleanup(srv.close)
+        config = os.path.join(tmp, "pipeline.json")
+        with open(config, "w") as f:
+            json.dump({"version": 1,
+                       "aws": {"region": REGION, "cluster": "ci", "subnets": ["subnet-0123abcd"],
+                               "security_groups": ["sg-0123abcd"],
+                               "execution_role_arn": "arn:aws:iam::%s:role/x" % ACCOUNT,
+                               "log_group": "/stagevisor", "ecr_repository": REPO},
+                       "coordinator": {"advertise": "https://127.0.0.1", "ports": [30000, 30009]},
+                       "stages": {"tests": {"image": "%s/%s:x" % (REGISTRY, REPO), "cpu": 256, "memory": 512,
+                                            "spec": {"version": 1, "stage": "tests", "mode": "job",
+                                                     "processes": []}}}}, f)
+        env = awsfake.base_env(tmp)
+        env.update({"AWS_ACCESS_KEY_ID": "AKIDSTANDIN", "AWS_SECRET_ACCESS_KEY": "standin-secret",
+                    "AWS_ENDPOINT_URL": srv.url, "BUILD_TAG": B1})
+        p = subprocess.run([coord_path(), "cleanup", "--config", config], env=env, capture_output=True, text=True,
+                           timeout=120)
+        for mark in SANITIZER_MARKS:
+            self.assertNotIn(mark, p.stderr)
+        # BUILD_TAG is the default build id; the failure entry is reported, and is an error
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("ecr BatchDeleteImage: not deleted: %s (tags %s): ImageReferencedByManifestList: "
+                      "Requested image referenced by manifest list" % (DIGEST, B1), p.stderr)
+        self.assertNotIn("deleted image", p.stdout)
+        # the task definitions: deregistered, and the missing DeleteTaskDefinitions said, not failed
+        self.assertIn("deregistered task definition stagevisor-tests:1", p.stdout)
+        self.assertNotIn("stagevisor-tests:2", p.stdout)
+        self.assertIn("deregistered revisions cannot be deleted here, they stay INACTIVE", p.stdout)
+        self.assertIn("UnknownOperationException", p.stdout)
+        self.assertNotIn("DeleteTaskDefinitions", p.stderr)
+        self.assertEqual(script.calls.count("DeleteTaskDefinitions"), 1)
+        self.assertIn("task definitions 1 deregistered, 0 deleted", p.stdout)
 
 
 if __name__ == "__main__":
