@@ -52,6 +52,7 @@ IMAGES = os.path.join(SRC, "images")
 BROWSER_CASES = ["testFrontPageHeading", "testGreetingFormSubmit", "testPriceFormSubmit"]
 HEADING = "Welcome to Stagevisor Demo Shop"
 PART = sys.argv[1] if len(sys.argv) > 1 else "local"
+PODMAN = os.environ.get("SV_PODMAN") or "podman"  # another podman binary, or a missing one to see the skip
 
 
 def case_status(case):
@@ -345,15 +346,15 @@ class Podman:
 
     def why_not(self):
         """None when podman can build and run images here, else the exact reason."""
-        for prog in ("podman", "runc", "debootstrap"):
+        for prog in (PODMAN, "runc", "debootstrap"):
             if not shutil.which(prog) and not os.path.exists("/usr/sbin/" + prog):
                 return "%s is not installed (scripts/install-deps installs podman, runc and debootstrap)" % prog
-        rc, out = sh(["podman", "image", "exists", self.BASE], self.env, 120, "exists")
+        rc, out = sh([PODMAN, "image", "exists", self.BASE], self.env, 120, "exists")
         if rc != 0:
             reason = self.make_base()
             if reason:
                 return reason
-        rc, out = sh(["podman", "run", "--rm", "--network", "host", self.BASE, "true"], self.env, 300, "run")
+        rc, out = sh([PODMAN, "run", "--rm", "--network", "host", self.BASE, "true"], self.env, 300, "run")
         if rc != 0:
             return "podman cannot run a container here: podman run exited %d: %s" % (rc, out.strip()[-2000:])
         return None
@@ -381,7 +382,7 @@ class Podman:
             os.rename(tar + ".tmp", tar)
             shutil.rmtree(rootfs, ignore_errors=True)
         self.times["debootstrap"] = time.monotonic() - t0
-        rc, out = sh(["podman", "import", tar, self.BASE], self.env, 600, "import")
+        rc, out = sh([PODMAN, "import", tar, self.BASE], self.env, 600, "import")
         if rc != 0:
             return "podman import of the debootstrap'd base failed (exit %d): %s" % (rc, out.strip()[-2000:])
         return None
@@ -389,19 +390,19 @@ class Podman:
     def build(self, name):
         t0 = time.monotonic()
         tag = "localhost/stagevisor-%s:test" % name
-        rc, out = sh(["podman", "build", "--network", "host", "-f", os.path.join(IMAGES, name, "Dockerfile"),
+        rc, out = sh([PODMAN, "build", "--network", "host", "-f", os.path.join(IMAGES, name, "Dockerfile"),
                       "--build-arg", "BASE=" + self.BASE, "--build-arg", "BUILDER=" + self.BASE, "-t", tag, SRC],
                      self.env, 1500, "build")
         self.times["build " + name] = time.monotonic() - t0
         return rc, out, tag
 
     def inspect(self, tag):
-        rc, out = sh(["podman", "image", "inspect", tag], self.env, 120, "inspect")
+        rc, out = sh([PODMAN, "image", "inspect", tag], self.env, 120, "inspect")
         assert rc == 0, out
         return json.loads(out)[0]
 
     def history(self, tag):
-        rc, out = sh(["podman", "history", "--format", "json", tag], self.env, 120, "history")
+        rc, out = sh([PODMAN, "history", "--format", "json", tag], self.env, 120, "history")
         assert rc == 0, out
         return json.loads(out)
 
@@ -454,11 +455,11 @@ class Images(Stages, unittest.TestCase):
             f.write("#!/bin/sh\n"
                     "if [ \"${1:-}\" = --check ]; then\n"
                     "  if [ \"${2:-}\" = --spec ]; then STAGEVISOR_SPEC=$(cat \"$3\"); export STAGEVISOR_SPEC; fi\n"
-                    "  exec podman run --rm --network host -e STAGEVISOR_SPEC %s --check\n"
+                    "  exec %s run --rm --network host -e STAGEVISOR_SPEC %s --check\n"
                     "fi\n"
-                    "exec podman run --rm --network host --name %s -v %s:/srv/site/build/reports \\\n"
+                    "exec %s run --rm --network host --name %s -v %s:/srv/site/build/reports \\\n"
                     "  -e STAGEVISOR_URL -e STAGEVISOR_TOKEN -e STAGEVISOR_PIN -e STAGEVISOR_STREAM %s %s\n"
-                    % (tag, name, reports, env_args, tag))
+                    % (PODMAN, tag, PODMAN, name, reports, env_args, tag))
         os.chmod(path, 0o755)
         return path
 
@@ -507,12 +508,12 @@ class Images(Stages, unittest.TestCase):
             def stop():
                 # podman stop sends the image's STOPSIGNAL (SIGWINCH), then SIGKILL after -t:
                 # a generous -t, so a stop that is not graceful shows as exit 137, not a slow pass.
-                rc, out = sh(["podman", "stop", "-t", "90", name], self.pm.env, 200, "stop")
+                rc, out = sh([PODMAN, "stop", "-t", "90", name], self.pm.env, 200, "stop")
                 self.assertEqual(rc, 0, out)
             text = self.check_playground(proc, port, stop, logfile)
         finally:
             if proc.poll() is None:
-                sh(["podman", "rm", "-f", name], self.pm.env, 120, "rm")
+                sh([PODMAN, "rm", "-f", name], self.pm.env, 120, "rm")
                 proc.kill()
                 proc.wait()
         self.assertEqual(stopping_signals(work), [signal.SIGWINCH])
