@@ -52,6 +52,7 @@ IMAGES = os.path.join(SRC, "images")
 BROWSER_CASES = ["testFrontPageHeading", "testGreetingFormSubmit", "testPriceFormSubmit"]
 HEADING = "Welcome to Stagevisor Demo Shop"
 PART = sys.argv[1] if len(sys.argv) > 1 else "local"
+PODMAN = os.environ.get("SV_PODMAN") or "podman"  # another podman binary, or a missing one to see the skip
 
 
 def case_status(case):
@@ -75,6 +76,21 @@ def coord_cases(path):
             continue
         for case in suite:
             out[(case.get("classname"), case.get("name"))] = case_status(case)
+    return out
+
+
+def stopping_signals(workdir):
+    """The signals of the stage/stopping events the coordinator stored for the one run in
+    workdir/state (the agent's stream as it arrived)."""
+    runs = os.path.join(workdir, "state", "runs")
+    streams = os.listdir(runs)
+    assert len(streams) == 1, streams
+    out = []
+    with open(os.path.join(runs, streams[0], "events.jsonl")) as f:
+        for line in f:
+            ev = json.loads(line)
+            if ev.get("type") == "stage" and ev.get("event") == "stopping":
+                out.append(ev.get("signal"))
     return out
 
 
@@ -235,7 +251,7 @@ class LocalBackend(Stages, unittest.TestCase):
                 proc.kill()
                 proc.wait()
         svtest.note_sanitizer(text.splitlines())
-        self.assertIn("stopping the stage (signal)", text)
+        self.assertEqual(stopping_signals(root), [signal.SIGWINCH])
 
     def test_sigwinch_is_not_teardown_without_the_variable(self):
         # Without STAGEVISOR_STOP_SIGNALS (and a spec that does not list it), SIGWINCH is not a
@@ -252,6 +268,49 @@ class LocalBackend(Stages, unittest.TestCase):
             agent.wait_exit(svtest.slack(60))
             reasons = [e.get("signal") for e in agent.events(type="stage", event="stopping")]
             self.assertEqual(reasons, [signal.SIGTERM])
+
+
+class EntrypointOptions(unittest.TestCase):
+    """What the images' ENTRYPOINT relies on: --default-spec and STAGEVISOR_STOP_SIGNALS."""
+
+    def agent(self, args, **env):
+        full = dict(os.environ)
+        for k in ("STAGEVISOR_SPEC", "STAGEVISOR_STOP_SIGNALS"):
+            full.pop(k, None)
+        full.update(env)
+        p = subprocess.run([svtest.agent_path()] + args, env=full, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=svtest.slack(60))
+        svtest.note_sanitizer(p.stderr.decode().splitlines())
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+    def test_default_spec_is_used_only_without_stagevisor_spec(self):
+        with tempfile.TemporaryDirectory() as d:
+            default = svtest.write_spec(d, {"stage": "from-file", "processes": [
+                {"name": "a", "command": ["sh", "-c", "echo default-ran"]}]})
+            rc, out, err = self.agent(["--default-spec", default])
+            self.assertEqual(rc, 0, err)
+            self.assertIn("default-ran", out)
+            inline = json.dumps({"version": 1, "processes": [{"name": "b", "command": ["sh", "-c", "echo inline-ran"]}]})
+            rc, out, err = self.agent(["--default-spec", default], STAGEVISOR_SPEC=inline)
+            self.assertEqual(rc, 0, err)
+            self.assertIn("inline-ran", out)
+            self.assertNotIn("default-ran", out)
+            rc, out, err = self.agent(["--default-spec", os.path.join(d, "missing.json")])
+            self.assertEqual(rc, 125)
+            rc, out, err = self.agent(["--spec", default, "--default-spec", default])
+            self.assertEqual(rc, 125)
+            self.assertIn("--spec and --default-spec", err)
+
+    def test_stop_signals_variable_is_checked(self):
+        spec = spec_of("playground")
+        self.assertEqual(self.agent(["--check", "--spec", spec], STAGEVISOR_STOP_SIGNALS="SIGWINCH, quit 28")[:2],
+                         (0, "ok\n"))
+        for bad, says in (("SIGWINK", '"SIGWINK" is not a signal name or number'),
+                          ("WINCH,KILL", "SIGKILL cannot be caught"),
+                          ("CHLD", "SIGCHLD tells the agent")):
+            rc, out, err = self.agent(["--check", "--spec", spec], STAGEVISOR_STOP_SIGNALS=bad)
+            self.assertEqual(rc, 125, bad)
+            self.assertIn("STAGEVISOR_STOP_SIGNALS: " + says, err)
 
 
 def podman_env(state):
@@ -287,15 +346,15 @@ class Podman:
 
     def why_not(self):
         """None when podman can build and run images here, else the exact reason."""
-        for prog in ("podman", "runc", "debootstrap"):
+        for prog in (PODMAN, "runc", "debootstrap"):
             if not shutil.which(prog) and not os.path.exists("/usr/sbin/" + prog):
                 return "%s is not installed (scripts/install-deps installs podman, runc and debootstrap)" % prog
-        rc, out = sh(["podman", "image", "exists", self.BASE], self.env, 120, "exists")
+        rc, out = sh([PODMAN, "image", "exists", self.BASE], self.env, 120, "exists")
         if rc != 0:
             reason = self.make_base()
             if reason:
                 return reason
-        rc, out = sh(["podman", "run", "--rm", "--network", "host", self.BASE, "true"], self.env, 300, "run")
+        rc, out = sh([PODMAN, "run", "--rm", "--network", "host", self.BASE, "true"], self.env, 300, "run")
         if rc != 0:
             return "podman cannot run a container here: podman run exited %d: %s" % (rc, out.strip()[-2000:])
         return None
@@ -323,29 +382,60 @@ class Podman:
             os.rename(tar + ".tmp", tar)
             shutil.rmtree(rootfs, ignore_errors=True)
         self.times["debootstrap"] = time.monotonic() - t0
-        rc, out = sh(["podman", "import", tar, self.BASE], self.env, 600, "import")
+        rc, out = sh([PODMAN, "import", tar, self.BASE], self.env, 600, "import")
         if rc != 0:
             return "podman import of the debootstrap'd base failed (exit %d): %s" % (rc, out.strip()[-2000:])
         return None
 
-    def build(self, name):
+    def build_cmd(self, name, target=None):
+        cmd = [PODMAN, "build", "--network", "host", "-f", os.path.join(IMAGES, name, "Dockerfile"),
+               "--build-arg", "BASE=" + self.BASE, "--build-arg", "BUILDER=" + self.BASE]
+        if target:
+            return cmd + ["--target", target, SRC]
+        return cmd + ["-t", "localhost/stagevisor-%s:test" % name, SRC]
+
+    def build_all(self):
+        """{name: (rc, output, tag)}. The agent's build stage first (the same in the three
+        Dockerfiles: built once, then a cache hit), then tests and analysis side by side (one
+        downloads while the other unpacks), then playground, whose Apache layer is the tests
+        image's."""
+        out = {}
         t0 = time.monotonic()
-        tag = "localhost/stagevisor-%s:test" % name
-        rc, out = sh(["podman", "build", "--network", "host", "-f", os.path.join(IMAGES, name, "Dockerfile"),
-                      "--build-arg", "BASE=" + self.BASE, "--build-arg", "BUILDER=" + self.BASE, "-t", tag, SRC],
-                     self.env, 1500, "build")
-        self.times["build " + name] = time.monotonic() - t0
-        return rc, out, tag
+        rc, text = sh(self.build_cmd("tests", target="agent"), self.env, 1500, "build agent")
+        self.times["build agent"] = time.monotonic() - t0
+        if rc != 0:
+            return {n: (rc, text, None) for n in ("tests", "analysis", "playground")}
+        t0 = time.monotonic()
+        procs = {}
+        for name in ("tests", "analysis"):
+            log = tempfile.TemporaryFile()
+            procs[name] = (subprocess.Popen(self.build_cmd(name), env=self.env, stdin=subprocess.DEVNULL,
+                                            stdout=log, stderr=subprocess.STDOUT), log)
+        for name, (proc, log) in procs.items():
+            rc = proc.wait(timeout=1500)
+            log.seek(0)
+            out[name] = (rc, log.read().decode("utf-8", "replace"), self.build_cmd(name)[-2])
+            log.close()
+        self.times["build tests + analysis"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        rc, text = sh(self.build_cmd("playground"), self.env, 1500, "build playground")
+        out["playground"] = (rc, text, self.build_cmd("playground")[-2])
+        self.times["build playground"] = time.monotonic() - t0
+        return out
 
     def inspect(self, tag):
-        rc, out = sh(["podman", "image", "inspect", tag], self.env, 120, "inspect")
+        rc, out = sh([PODMAN, "image", "inspect", tag], self.env, 120, "inspect")
         assert rc == 0, out
         return json.loads(out)[0]
 
     def history(self, tag):
-        rc, out = sh(["podman", "history", "--format", "json", tag], self.env, 120, "history")
+        rc, out = sh([PODMAN, "history", "--format", "json", tag], self.env, 120, "history")
         assert rc == 0, out
         return json.loads(out)
+
+
+def created_by(layer):
+    return layer.get("CreatedBy") or layer.get("created_by") or ""
 
 
 class Images(Stages, unittest.TestCase):
@@ -359,8 +449,7 @@ class Images(Stages, unittest.TestCase):
         if cls.why:
             return
         cls.tags, cls.build_out = {}, {}
-        for name in ("tests", "analysis", "playground"):
-            rc, out, tag = cls.pm.build(name)
+        for name, (rc, out, tag) in cls.pm.build_all().items():
             cls.build_out[name] = (rc, out)
             cls.tags[name] = tag if rc == 0 else None
         cls.pm.times["set-up"] = time.monotonic() - t0
@@ -392,11 +481,11 @@ class Images(Stages, unittest.TestCase):
             f.write("#!/bin/sh\n"
                     "if [ \"${1:-}\" = --check ]; then\n"
                     "  if [ \"${2:-}\" = --spec ]; then STAGEVISOR_SPEC=$(cat \"$3\"); export STAGEVISOR_SPEC; fi\n"
-                    "  exec podman run --rm --network host -e STAGEVISOR_SPEC %s --check\n"
+                    "  exec %s run --rm --network host -e STAGEVISOR_SPEC %s --check\n"
                     "fi\n"
-                    "exec podman run --rm --network host --name %s -v %s:/srv/site/build/reports \\\n"
+                    "exec %s run --rm --network host --name %s -v %s:/srv/site/build/reports \\\n"
                     "  -e STAGEVISOR_URL -e STAGEVISOR_TOKEN -e STAGEVISOR_PIN -e STAGEVISOR_STREAM %s %s\n"
-                    % (tag, name, reports, env_args, tag))
+                    % (PODMAN, tag, PODMAN, name, reports, env_args, tag))
         os.chmod(path, 0o755)
         return path
 
@@ -445,24 +534,24 @@ class Images(Stages, unittest.TestCase):
             def stop():
                 # podman stop sends the image's STOPSIGNAL (SIGWINCH), then SIGKILL after -t:
                 # a generous -t, so a stop that is not graceful shows as exit 137, not a slow pass.
-                rc, out = sh(["podman", "stop", "-t", "90", name], self.pm.env, 200, "stop")
+                rc, out = sh([PODMAN, "stop", "-t", "90", name], self.pm.env, 200, "stop")
                 self.assertEqual(rc, 0, out)
             text = self.check_playground(proc, port, stop, logfile)
         finally:
             if proc.poll() is None:
-                sh(["podman", "rm", "-f", name], self.pm.env, 120, "rm")
+                sh([PODMAN, "rm", "-f", name], self.pm.env, 120, "rm")
                 proc.kill()
                 proc.wait()
-        self.assertIn('"reason":"signal","signal":28', text.replace(" ", ""))
+        self.assertEqual(stopping_signals(work), [signal.SIGWINCH])
 
     def test_sizes(self):
         # Each image's size and its agent layer's (the COPY --from=agent), for images/README.md.
         for name in ("tests", "analysis", "playground"):
             tag = self.image(name)
             size = self.pm.inspect(tag)["Size"]
-            layers = [h for h in self.pm.history(tag) if "COPY --from=agent" in (h.get("CreatedBy") or h.get("created_by") or "")
-                      or "/opt/stagevisor" in (h.get("CreatedBy") or h.get("created_by") or "")]
-            self.assertEqual(len(layers), 1, self.pm.history(tag))
+            hist = self.pm.history(tag)
+            layers = [h for h in hist if "COPY" in created_by(h) and "/opt/stagevisor" in created_by(h)]
+            self.assertEqual(len(layers), 1, hist)
             agent = layers[0].get("size", layers[0].get("Size"))
             self.assertGreater(agent, 100 * 1024)
             self.assertLess(agent, size)
@@ -471,8 +560,9 @@ class Images(Stages, unittest.TestCase):
 
 
 if __name__ == "__main__":
-    cls = {"local": LocalBackend, "podman": Images}[PART]
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(cls)
+    suite = unittest.TestSuite()
+    for cls in {"local": (EntrypointOptions, LocalBackend), "podman": (Images,)}[PART]:
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(cls))
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     if not result.wasSuccessful():
         sys.exit(1)
