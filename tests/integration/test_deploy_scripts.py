@@ -419,6 +419,42 @@ class DatabaseTest(unittest.TestCase):
         self.assertEqual(self.snapshot(), self.original)
 
 
+def jenkinsfile_nightly_scripts():
+    """{stage name: shell script} of deploy/Jenkinsfile's Nightly stages, by its parser."""
+    import test_jenkinsfile as tj
+    pipeline = tj.check_pipeline(tj.load())
+    nightly = tj.stage_map(pipeline.section("stages"))["Nightly"]
+    return {name: "\n".join(tj.sh_scripts(st)) for name, st in tj.stage_map(nightly.section("stages")).items()}
+
+
+class JenkinsfileNightlyTest(unittest.TestCase):
+    """The Nightly stages' own shell steps, taken out of deploy/Jenkinsfile and run as Jenkins
+    would (sh, from the checkout) with its environment pointed at the peers here."""
+
+    def test_nightly_export_and_asset_sync(self):
+        if E.db.reason:
+            self.skipTest(E.db.reason)
+        scripts = jenkinsfile_nightly_scripts()
+        E.db.sql("DROP DATABASE IF EXISTS site; CREATE DATABASE site; ", None)
+        E.db.sql("CREATE TABLE t (x VARCHAR(20)); INSERT INTO t VALUES ('nightly-row')", db="site")
+        root = tempfile.mkdtemp(prefix="nightly-", dir=E.tmp)
+        os.makedirs(os.path.join(root, "sites", "default", "files", "css"))
+        awsfake.write(os.path.join(root, "sites", "default", "files", "photo.jpg"), "jpeg")
+        awsfake.write(os.path.join(root, "sites", "default", "files", "css", "css_1.css"), "agg")
+        env = dict(E.env, DB_NAME="site", DB_DUMP_PREFIX="nightly/db/", ASSETS_ROOT=root,
+                   ASSETS_BUCKET=BUCKET, ASSETS_PREFIX="nightly/files")
+        for stage in ("Database export", "Asset sync"):
+            self.assertIn(stage, scripts)
+            p = subprocess.run(["sh", "-c", scripts[stage]], cwd=SRC, env=env, capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(p.returncode, 0, "%s:\n%s%s" % (stage, p.stdout, p.stderr))
+            self.assertNotIn(DB_PASSWORD, p.stdout + p.stderr)
+        (key,) = s3_state("nightly/db/")
+        self.assertRegex(key, r"^nightly/db/site-\d{8}T\d{6}Z\.sql\.gz$")
+        self.assertIn("nightly-row", s3_text(key))
+        self.assertEqual(set(s3_state("nightly/files/")), {"nightly/files/default/photo.jpg"})
+
+
 class AssetsTest(unittest.TestCase):
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="docroot-", dir=E.tmp)

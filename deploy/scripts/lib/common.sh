@@ -75,6 +75,7 @@ normalize_prefix() {
     case $p in
         /*) die "$EX_USAGE" "option $1: '$p' must not start with '/' (S3 keys are relative to the bucket)" ;;
         *//*) die "$EX_USAGE" "option $1: '$p' has an empty path segment" ;;
+        *[!A-Za-z0-9/_.=+-]*) die "$EX_USAGE" "option $1: '$p' has characters other than A-Z a-z 0-9 / _ . = + -" ;;
     esac
     case $p in
         '' | */) printf '%s' "$p" ;;
@@ -211,25 +212,54 @@ is_dump_key() {
     [[ $rest =~ ^[0-9]{8}T[0-9]{6}Z\.sql\.gz$ ]]
 }
 
-# list_dumps BUCKET PREFIX NAME: fills DUMPS with the dump keys, oldest first (other keys under
-# the prefix are ignored; IGNORED_KEYS counts them). Call it directly, not in $(...).
+# list_dumps BUCKET PREFIX NAME: fills DUMPS with the dump keys, oldest first, and DUMP_SIZES
+# and DUMP_DATES (LastModified) beside them; other keys under the prefix are ignored
+# (IGNORED_KEYS counts them). Call it directly, not in $(...).
 DUMPS=()
+DUMP_SIZES=()
+DUMP_DATES=()
 IGNORED_KEYS=0
 list_dumps() {
-    local bucket=$1 prefix=$2 name=$3 out sorted key
+    local bucket=$1 prefix=$2 name=$3 out sorted key size date
     out=$(aws_run "listing s3://$bucket/$prefix$name-*" s3api list-objects-v2 --bucket "$bucket" \
-        --prefix "$prefix$name-" --query 'Contents[].[Key]' --output text)
-    sorted=$(printf '%s\n' "$out" | LC_ALL=C sort)
+        --prefix "$prefix$name-" --query 'Contents[].[Key, Size, LastModified]' --output text)
+    sorted=$(printf '%s\n' "$out" | LC_ALL=C sort -t "$(printf '\t')" -k1,1)
     DUMPS=()
+    DUMP_SIZES=()
+    DUMP_DATES=()
     IGNORED_KEYS=0
-    while IFS= read -r key; do
+    while IFS=$'\t' read -r key size date; do
         if [ -z "$key" ] || [ "$key" = None ]; then
             continue
         fi
         if is_dump_key "$prefix" "$name" "$key"; then
             DUMPS+=("$key")
+            DUMP_SIZES+=("$size")
+            DUMP_DATES+=("$date")
         else
             IGNORED_KEYS=$((IGNORED_KEYS + 1))
         fi
     done <<<"$sorted"
+}
+
+# delete_keys BUCKET KEY...: DeleteObjects calls of at most 1000 keys; dies on any key's
+# error (the call itself succeeds when single keys fail, so the answer's Errors are checked).
+delete_keys() {
+    local bucket=$1 json="" k out
+    shift
+    [ "$#" -gt 0 ] || return 0
+    if [ "$#" -gt 1000 ]; then
+        delete_keys "$bucket" "${@:1:1000}"
+        shift 1000
+        delete_keys "$bucket" "$@"
+        return 0
+    fi
+    for k in "$@"; do
+        json="$json${json:+,}{\"Key\":\"$k\"}"
+    done
+    out=$(aws_run "deleting $# old dump(s) from s3://$bucket" s3api delete-objects --bucket "$bucket" \
+        --delete "{\"Objects\":[$json],\"Quiet\":true}" --query 'Errors[].[Key, Code, Message]' --output text)
+    if [ -n "$out" ] && [ "$out" != None ]; then
+        die "$EX_FAIL" "deleting old dumps from s3://$bucket failed for: $(printf '%s' "$out" | tr '\t\n' ' ;')"
+    fi
 }
