@@ -89,8 +89,13 @@ class MariaDB:
             self.reason = "mariadbd did not start (%s): %s" % (state, self.log_tail())
             self.close()
             return
+        # ci: what db-reset needs (and the owner of the site's views, triggers and routines);
+        # backup: the least db-export needs, as deploy/README.md says (mysql.proc: routines).
         self.sql("CREATE USER 'ci'@'127.0.0.1' IDENTIFIED BY '%s';"
-                 " GRANT ALL PRIVILEGES ON `site`.* TO 'ci'@'127.0.0.1';" % DB_PASSWORD)
+                 " GRANT ALL PRIVILEGES ON `site`.* TO 'ci'@'127.0.0.1';"
+                 " CREATE USER 'backup'@'127.0.0.1' IDENTIFIED BY '%s';"
+                 " GRANT SELECT, SHOW VIEW, TRIGGER ON `site`.* TO 'backup'@'127.0.0.1';"
+                 " GRANT SELECT ON mysql.proc TO 'backup'@'127.0.0.1';" % (DB_PASSWORD, DB_PASSWORD))
 
     def log_tail(self):
         try:
@@ -103,9 +108,16 @@ class MariaDB:
         return [self.client, "--no-defaults", "--user=root", "--socket=" + self.socket, "--batch", "--skip-column-names",
                 "--default-character-set=utf8mb4"]
 
-    def sql(self, query, db=None):
-        cmd = self.root_cmd() + (["--database=" + db] if db else []) + ["-e", query]
-        p = subprocess.run(cmd, capture_output=True, text=True, errors="backslashreplace", timeout=120)
+    def sql(self, query, db=None, user=None):
+        """Runs SQL as root over the socket, or as user (password DB_PASSWORD) over TCP."""
+        cmd = self.root_cmd()
+        env = None
+        if user:
+            cmd = [self.client, "--no-defaults", "--user=" + user, "--host=127.0.0.1", "--port=%d" % self.port,
+                   "--batch", "--skip-column-names", "--default-character-set=utf8mb4"]
+            env = dict(os.environ, MYSQL_PWD=DB_PASSWORD)
+        cmd = cmd + (["--database=" + db] if db else []) + ["-e", query]
+        p = subprocess.run(cmd, capture_output=True, text=True, errors="backslashreplace", timeout=120, env=env)
         if p.returncode != 0:
             raise AssertionError("SQL failed: %s\n%s" % (query, p.stderr))
         return p.stdout
@@ -144,7 +156,7 @@ class Env:
         env.update({"PATH": wrappers + os.pathsep + env["PATH"], "SV_ARGV_LOG": self.argv_log,
                     "AWS_ACCESS_KEY_ID": "AKIDMOTOTEST", "AWS_SECRET_ACCESS_KEY": AWS_SECRET,
                     "AWS_ENDPOINT_URL": self.moto.url, "MYSQL_PWD": DB_PASSWORD,
-                    "DB_HOST": "127.0.0.1", "DB_PORT": str(self.db.port), "DB_USER": "ci",
+                    "DB_HOST": "127.0.0.1", "DB_PORT": str(self.db.port), "DB_USER": "backup",
                     "DB_DUMP_BUCKET": BUCKET, "TMPDIR": self.tmp})
         for k in ("DB_NAME", "DB_DUMP_PREFIX", "DB_DUMP_NAME", "DB_DUMP_KEEP", "DB_SOCKET", "DB_DEFAULTS_FILE",
                   "DRUPAL_ROOT", "ASSETS_BUCKET", "ASSETS_PREFIX", "MYSQL", "MYSQLDUMP"):
@@ -283,7 +295,11 @@ class DatabaseTest(unittest.TestCase):
         E.db.sql("CREATE TABLE node (nid INT PRIMARY KEY, title VARCHAR(100), body TEXT) ENGINE=InnoDB;"
                  "INSERT INTO node VALUES (1, 'Zürich ✓', 'first'), (2, 'marker-%s', 'second');"
                  "CREATE TABLE config (name VARCHAR(64) PRIMARY KEY, data BLOB) ENGINE=InnoDB;"
-                 "INSERT INTO config VALUES ('system.site', 0x00ff10);" % self._testMethodName, db="site")
+                 "INSERT INTO config VALUES ('system.site', 0x00ff10);"
+                 "CREATE VIEW node_titles AS SELECT nid, UPPER(title) AS t FROM node;"
+                 "CREATE TRIGGER node_body BEFORE INSERT ON node FOR EACH ROW SET NEW.body = CONCAT('t:', NEW.body);"
+                 "CREATE FUNCTION sv_double(x INT) RETURNS INT DETERMINISTIC RETURN x * 2;" % self._testMethodName,
+                 db="site", user="ci")
         self.prefix = "it/%s/" % self._testMethodName
         self.original = self.snapshot()
         open(E.argv_log, "w").close()
@@ -294,8 +310,12 @@ class DatabaseTest(unittest.TestCase):
         self.assertNotIn(DB_PASSWORD, argv, "the password was on a command line")
 
     def snapshot(self):
+        """Every table's and view's rows, and the routines and triggers by name."""
         tables = E.db.sql("SELECT table_name FROM information_schema.tables WHERE table_schema='site' ORDER BY 1")
-        out = {}
+        out = {"routines": E.db.sql("SELECT routine_name, routine_definition FROM information_schema.routines"
+                                    " WHERE routine_schema='site' ORDER BY 1"),
+               "triggers": E.db.sql("SELECT trigger_name, action_statement FROM information_schema.triggers"
+                                    " WHERE trigger_schema='site' ORDER BY 1")}
         for t in tables.split():
             out[t] = E.db.sql("SELECT * FROM `%s` ORDER BY 1" % t, db="site")
         return out
@@ -359,7 +379,7 @@ class DatabaseTest(unittest.TestCase):
 
     def change_data(self):
         E.db.sql("UPDATE node SET title='changed' WHERE nid=1; DELETE FROM node WHERE nid=2; DROP TABLE config;"
-                 "CREATE TABLE junk (x INT)", db="site")
+                 "CREATE TABLE junk (x INT); DROP FUNCTION sv_double; DROP TRIGGER node_body", db="site")
         changed = self.snapshot()
         self.assertNotEqual(changed, self.original)
         return changed
@@ -367,8 +387,17 @@ class DatabaseTest(unittest.TestCase):
     def test_reset_restores_the_data(self):
         run(EXPORT, "--database", "site", "--prefix", self.prefix)
         self.change_data()
-        p = run(RESET, "--database", "site", "--prefix", self.prefix, "--yes")
+        # The password from an option file this time, not MYSQL_PWD.
+        opt = awsfake.write(os.path.join(E.tmp, "reset.cnf"), "[client]\npassword=%s\n" % DB_PASSWORD)
+        os.chmod(opt, 0o600)
+        env = dict(E.env)
+        del env["MYSQL_PWD"]
+        p = run(RESET, "--database", "site", "--prefix", self.prefix, "--user", "ci", "--defaults-file", opt, "--yes",
+                env=env)
         self.assertEqual(self.snapshot(), self.original)
+        self.assertEqual(E.db.sql("SELECT sv_double(21)", db="site").strip(), "42")
+        E.db.sql("INSERT INTO node VALUES (3, 'x', 'b')", db="site")
+        self.assertEqual(E.db.sql("SELECT body FROM node WHERE nid=3", db="site").strip(), "t:b")
         self.assertIn("done: 'site' reset from s3://%s/%s" % (BUCKET, self.prefix), p.stdout)
 
     def test_reset_dry_run_changes_nothing(self):
@@ -377,7 +406,7 @@ class DatabaseTest(unittest.TestCase):
         before = s3_state()
         (key,) = s3_state(self.prefix)
         open(E.argv_log, "w").close()
-        p = run(RESET, "--database", "site", "--prefix", self.prefix, "--dry-run")
+        p = run(RESET, "--database", "site", "--prefix", self.prefix, "--user", "ci", "--dry-run")
         self.assertEqual(self.snapshot(), changed)
         self.assertEqual(s3_state(), before)
         self.assertIn("latest of 1 dump(s)", p.stdout)
@@ -397,10 +426,10 @@ class DatabaseTest(unittest.TestCase):
         E.db.sql("UPDATE node SET body='wrong' WHERE nid=1", db="site")
         put(self.prefix + "site-latest.sql.gz", gzip.compress(self.dump_of_current()))  # not a dump key
         E.db.sql("UPDATE node SET body='current' WHERE nid=1", db="site")
-        p = run(RESET, "--database", "site", "--prefix", self.prefix, "--yes")
+        p = run(RESET, "--database", "site", "--prefix", self.prefix, "--user", "ci", "--yes")
         self.assertEqual(E.db.sql("SELECT body FROM node WHERE nid=1", db="site").strip(), "newest")
         self.assertIn("latest of 3 dump(s)", p.stdout)
-        run(RESET, "--database", "site", "--key", dumps["oldest"], "--yes")
+        run(RESET, "--database", "site", "--key", dumps["oldest"], "--user", "ci", "--yes")
         self.assertEqual(E.db.sql("SELECT body FROM node WHERE nid=1", db="site").strip(), "oldest")
 
     def test_reset_refuses_a_truncated_dump_before_dropping(self):
@@ -408,13 +437,13 @@ class DatabaseTest(unittest.TestCase):
         put(self.prefix + "site-20250101T000000Z.sql.gz", gzip.compress(good))
         put(self.prefix + "site-20250102T000000Z.sql.gz", gzip.compress(good[:len(good) // 2]))
         changed = self.change_data()
-        p = run(RESET, "--database", "site", "--prefix", self.prefix, "--yes", expect=1)
+        p = run(RESET, "--database", "site", "--prefix", self.prefix, "--user", "ci", "--yes", expect=1)
         self.assertIn("not a complete mysqldump", p.stderr)
         self.assertIn("left as it was", p.stderr)
         self.assertEqual(self.snapshot(), changed)
 
     def test_reset_without_a_dump(self):
-        p = run(RESET, "--database", "site", "--prefix", self.prefix + "empty", "--yes", expect=4)
+        p = run(RESET, "--database", "site", "--prefix", self.prefix + "empty", "--user", "ci", "--yes", expect=4)
         self.assertIn("no dump of 'site' under s3://%s/%sempty/" % (BUCKET, self.prefix), p.stderr)
         self.assertEqual(self.snapshot(), self.original)
 
