@@ -285,6 +285,40 @@ class ScriptsTest(unittest.TestCase):
         self.assertIn("required tool 'no-such-mysql' not found", p.stderr)
 
 
+class EndpointTest(unittest.TestCase):
+    """Where the scripts send their S3 calls, and how S3 errors are reported. A dead loopback
+    port stands for every endpoint that must not be used, so nothing can leave 127.0.0.1."""
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="docroot-", dir=E.tmp)
+        os.makedirs(os.path.join(self.root, "sites", "default", "files"))
+        awsfake.write(os.path.join(self.root, "sites", "default", "files", "a.txt"), "a")
+        self.dead = "http://127.0.0.1:%d" % free_port()
+
+    def sync(self, *extra, env, expect=0):
+        return run(ASSETS, "--root", self.root, "--bucket", BUCKET, "--prefix", "endpoint/", "--dry-run", *extra,
+                   env=env, expect=expect)
+
+    def test_endpoint_option_then_s3_variable_then_general_variable(self):
+        p = self.sync("--endpoint-url", E.moto.url, env=dict(E.env, AWS_ENDPOINT_URL=self.dead,
+                                                             AWS_ENDPOINT_URL_S3=self.dead))
+        self.assertIn("(dryrun) upload:", p.stdout)
+        self.assertIn("(endpoint %s)" % E.moto.url, p.stdout)
+        p = self.sync(env=dict(E.env, AWS_ENDPOINT_URL=self.dead, AWS_ENDPOINT_URL_S3=E.moto.url))
+        self.assertIn("(dryrun) upload:", p.stdout)
+        p = self.sync(env=dict(E.env, AWS_ENDPOINT_URL=self.dead), expect=1)
+        self.assertIn("aws s3 sync failed", p.stderr)
+        p = self.sync("--endpoint-url", "127.0.0.1:9", env=E.env, expect=2)
+        self.assertIn("must start with http:// or https://", p.stderr)
+
+    def test_s3_errors_name_the_call(self):
+        p = run(RESET, "--database", "site", "--bucket", "no-such-bucket", "--dry-run", expect=1)
+        self.assertRegex(p.stderr, r"listing s3://no-such-bucket/site-\* failed \(endpoint [^)]*\) \(aws exit \d+\):"
+                                   r" .*NoSuchBucket")
+        p = run(RESET, "--database", "site", "--key", "nope.sql.gz", "--dry-run", expect=1)
+        self.assertIn("looking up s3://%s/nope.sql.gz failed" % BUCKET, p.stderr)
+
+
 class DatabaseTest(unittest.TestCase):
     """db-export and db-reset against the private MariaDB server."""
 
