@@ -200,7 +200,7 @@ mysql_query() {
 }
 
 # ---- dump keys ------------------------------------------------------------------------------
-# A dump's key is PREFIX NAME-YYYYMMDDTHHMMSSZ.sql.gz (UTC): the stamp sorts as text, and it is
+# A dump's key is <prefix><name>-YYYYMMDDTHHMMSSZ.sql.gz (UTC): the stamp sorts as text, and it is
 # what "latest" means (not LastModified, which a copy or a re-upload changes).
 
 dump_stamp() { date -u +%Y%m%dT%H%M%SZ; }
