@@ -33,7 +33,7 @@ void awscmd_usage(void)
 	       "  SERVICE     ecs, ecr, logs (JSON 1.1); route53 (REST-XML: ListHostedZones,\n"
 	       "              GetHostedZone, ListResourceRecordSets, GetChange, ListHostedZonesByName);\n"
 	       "              s3 (path-style: ListBuckets, ListObjectsV2, GetBucketLocation);\n"
-	       "              sts, iam (query protocol: top-level string and number parameters)\n"
+	       "              sts, iam, ec2 (query protocol: top-level string and number parameters)\n"
 	       "  OPERATION   the API name (ListClusters) or the aws CLI's form (list-clusters)\n"
 	       "  JSON        the request parameters as a JSON object, inline, file://PATH or - (stdin);\n"
 	       "              default {}\n"

@@ -23,6 +23,7 @@
 #include "ingest.h"
 #include "junit.h"
 #include "local.h"
+#include "notify.h"
 #include "report.h"
 #include "retention.h"
 #include "speccheck.h"
@@ -95,6 +96,14 @@ void run_usage(void)
 	       "  --max-connections N, --io-timeout S, --max-body BYTES\n"
 	       "                      ingest server bounds (defaults 4096, 30 s, 1 MiB)\n"
 	       "  --no-pidns          do not try a new PID namespace\n"
+	       "\n"
+	       "Environment:\n"
+	       "  STAGEVISOR_SLACK_WEBHOOK_URL  post the result to this Slack incoming webhook (a\n"
+	       "                      secret: never printed; an environment variable, not an\n"
+	       "                      option, so that ps does not show it). A Slack failure is a\n"
+	       "                      warning and never changes the exit code.\n"
+	       "  BUILD_TAG, BUILD_URL, BRANCH_NAME (else GIT_BRANCH)\n"
+	       "                      Jenkins' build, its link and the branch, in the message\n"
 	       "\n"
 	       "Exit codes: 0 passed, 1 tests or checks failed (a job that exited non-zero\n"
 	       "because its tests failed included), 2 usage error (a bad spec included), 3\n"
@@ -565,6 +574,16 @@ static void run_teardown(struct run *r)
 		close(r->run_lock);
 }
 
+/* The branch Jenkins builds, for the Slack message: BRANCH_NAME (multibranch), GIT_BRANCH. */
+static const char *run_branch(void)
+{
+	const char *b = getenv("BRANCH_NAME");
+
+	if (!b || !*b)
+		b = getenv("GIT_BRANCH");
+	return b && *b ? b : NULL;
+}
+
 int run_command(int argc, char **argv)
 {
 	struct run *r = calloc(1, sizeof *r);
@@ -604,6 +623,9 @@ int run_command(int argc, char **argv)
 		fprintf(stderr, "stagevisor run: --json %s: cannot write\n", r->opt.json);
 	json_decref(summary);
 	report_print_summary(stdout, &rep, r->stream);
+	fflush(stdout);
+	/* Slack never changes the verdict: a failure is one warning line (never the URL). */
+	notify_stage(getenv("STAGEVISOR_SLACK_WEBHOOK_URL"), &rep, r->stream, run_branch(), NULL, stderr);
 	rc = rep.exit_code;
 	run_teardown(r);
 	free(r);

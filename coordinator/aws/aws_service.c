@@ -13,6 +13,7 @@ static const struct aws_service services[] = {
 	{"s3", "S3", "s3", "s3", "s3", NULL, NULL, "2006-03-01", AWS_PROTO_RESTXML},
 	{"sts", "STS", "sts", "sts", "sts", NULL, NULL, "2011-06-15", AWS_PROTO_QUERY},
 	{"iam", "IAM", "iam", "iam", "iam", "us-east-1", NULL, "2010-05-08", AWS_PROTO_QUERY},
+	{"ec2", "EC2", "ec2", "ec2", "ec2", NULL, NULL, "2016-11-15", AWS_PROTO_QUERY},
 };
 
 /* Compares ignoring case and the separators ' ', '-', '_' ("CloudWatch Logs" = "cloudwatch_logs"). */
@@ -42,5 +43,5 @@ const struct aws_service *aws_service_find(const char *name)
 
 const char *aws_service_names(void)
 {
-	return "ecs, ecr, logs (JSON 1.1); route53, s3 (REST-XML); sts, iam (query)";
+	return "ecs, ecr, logs (JSON 1.1); route53, s3 (REST-XML); sts, iam, ec2 (query)";
 }

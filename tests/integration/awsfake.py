@@ -155,14 +155,18 @@ class Moto:
     """moto_server on a free loopback port. auth=True: INITIAL_NO_AUTH_ACTION_COUNT lets the
     first 6 calls (create user, policy, attach, access key, role, role policy) through; every
     later call is signature- and permission-checked against policy (default ALLOW_POLICY; the
-    Fargate tests pass deploy/iam/coordinator-policy.json, see coordinator_policy())."""
+    Fargate tests pass deploy/iam/coordinator-policy.json, see coordinator_policy()).
+    admin=True also makes a user "admin" allowed everything (4 more calls before auth starts),
+    for what the tests themselves do around the user under test: setting the scene (VPC,
+    cluster, log group) and playing Fargate (fargate_launcher.py). .admin_key/.admin_secret,
+    .admin_client(service)."""
 
-    def __init__(self, tmp, auth=True, policy=None):
+    def __init__(self, tmp, auth=True, policy=None, admin=False):
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
         if auth:
-            env["INITIAL_NO_AUTH_ACTION_COUNT"] = "6"
+            env["INITIAL_NO_AUTH_ACTION_COUNT"] = "10" if admin else "6"
         self.log = open(os.path.join(tmp, "moto-%d.log" % self.port), "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
                                      stdout=self.log, stderr=subprocess.STDOUT, env=env)
@@ -172,9 +176,12 @@ class Moto:
             self.close()
             raise
         self.access_key = self.secret_key = None
+        self.admin_key = self.admin_secret = None
         self.policy = policy or ALLOW_POLICY
         if auth:
             self._make_user()
+            if admin:
+                self._make_admin()
 
     def _client(self, service, key="unsigned", secret="unsigned"):
         import botocore.session
@@ -195,6 +202,23 @@ class Moto:
                                                          "Action": "sts:AssumeRole"}]}
         iam.create_role(RoleName="ci-role", AssumeRolePolicyDocument=json.dumps(trust))
         iam.put_role_policy(RoleName="ci-role", PolicyName="ci", PolicyDocument=json.dumps(self.policy))
+
+    def _make_admin(self):
+        iam = self._client("iam")
+        iam.create_user(UserName="admin")
+        doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        arn = iam.create_policy(PolicyName="admin", PolicyDocument=json.dumps(doc))["Policy"]["Arn"]
+        iam.attach_user_policy(UserName="admin", PolicyArn=arn)
+        key = iam.create_access_key(UserName="admin")["AccessKey"]
+        self.admin_key, self.admin_secret = key["AccessKeyId"], key["SecretAccessKey"]
+
+    def admin_client(self, service, region="us-east-1"):
+        import botocore.session
+        s = botocore.session.Session()
+        for k in ("config_file", "credentials_file"):
+            s.set_config_variable(k, os.devnull)
+        return s.create_client(service, region_name=region, endpoint_url=self.url,
+                               aws_access_key_id=self.admin_key or "x", aws_secret_access_key=self.admin_secret or "y")
 
     def assume_role(self):
         """Temporary credentials (with a session token) of the role ci-role, which moto checks."""
