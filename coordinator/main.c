@@ -11,6 +11,7 @@
 #include "hooks.h"
 #include "playground.h"
 #include "run.h"
+#include "teardown.h"
 
 struct command {
 	const char *name;
@@ -21,7 +22,7 @@ struct command {
 static const struct command commands[] = {
 	{"run", run_command, "run one stage on a backend, with live progress and reports"},
 	{"playground", playground_command, "playground up|down|list: long-lived service stages per branch"},
-	{"teardown", NULL, "stop expired playgrounds and orphaned tasks"},
+	{"teardown", teardown_command, "stop expired playgrounds and orphaned Fargate tasks, delete their DNS records"},
 	{"cleanup", NULL, "delete used images and old task definitions"},
 	{"hooks", hooks_command, "run a codebase's devops_hooks scripts in order"},
 	{"aws", awscmd_command, "one signed AWS API call, for debugging"},

@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "slug.h"
+
 #define PATH_SIZE sizeof(((struct pipeline_error *)0)->path)
 #define SG_MAX 5u
 
@@ -369,9 +371,10 @@ static int parse_route53(const json_t *obj, struct pipeline_route53 *r, struct p
 	if (!domain_ok(r->domain))
 		return fail(err, "aws.route53.domain", "\"%s\" is not a DNS name", r->domain);
 	/* The playground's name is <slug>.<domain>, and a certificate's CN holds 64 characters:
-	 * leave the slug at least 8 of them ("pr-1234-" and a short hash fit). */
-	if (strlen(r->domain) > 55)
-		return fail(err, "aws.route53.domain", "is %zu characters long; at most 55 leave room for a branch name in a 64-character certificate name", strlen(r->domain));
+	 * leave the slug the shortest length slug_make() can make (SLUG_MIN_MAX: "x--" and its
+	 * 8-character hash), so 64 - 1 - 11 = 52. */
+	if (strlen(r->domain) > 64 - 1 - SLUG_MIN_MAX)
+		return fail(err, "aws.route53.domain", "is %zu characters long; at most %d leave room for a branch name in a 64-character certificate name", strlen(r->domain), 64 - 1 - SLUG_MIN_MAX);
 	return 0;
 }
 

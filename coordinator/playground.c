@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "fgplay.h"
 #include "local.h"
 #include "placeholder.h"
 #include "port.h"
@@ -57,7 +58,8 @@ void playground_usage(void)
 	       "       an error\n"
 	       "list   shows the recorded playgrounds: name, running or dead, pid, port, URL\n"
 	       "\n"
-	       "  --backend local     (only `local` exists so far)\n"
+	       "  --backend local     this machine (for --backend fargate: stagevisor playground\n"
+	       "                      up --backend fargate --help)\n"
 	       "  --spec FILE         the stage spec (mode \"service\")\n"
 	       "  --name BRANCH       the playground's name, usually the branch\n"
 	       "  --port N            up: use this port (${PORT}) instead of a free one; fails at once\n"
@@ -919,6 +921,11 @@ int playground_command(int argc, char **argv)
 		playground_usage();
 		return argc < 2 ? 2 : 0;
 	}
+	/* --backend fargate is its own command (fgplay.c): no local state, no ports. */
+	for (int i = 2; i < argc; i++)
+		if ((strcmp(argv[i], "--backend") == 0 && i + 1 < argc && strcmp(argv[i + 1], "fargate") == 0) ||
+		    strcmp(argv[i], "--backend=fargate") == 0)
+			return fgplay_command(argc, argv);
 	o.action = argv[1];
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -962,7 +969,7 @@ int playground_command(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(o.backend, "local") != 0) {
-		fprintf(stderr, "stagevisor playground: --backend %s: not yet available (only `local` exists)\n", o.backend);
+		fprintf(stderr, "stagevisor playground: --backend %s: unknown (local or fargate)\n", o.backend);
 		return 2;
 	}
 	if (strcmp(o.action, "up") == 0)

@@ -137,7 +137,7 @@ static const struct bad_case bad_cases[] = {
 	{"aws.route53.zone_id", "\"zone-1\"", "aws.route53.zone_id", "hosted zone id"},
 	{"aws.route53.domain", "\"-bad.example.com\"", "aws.route53.domain", "not a DNS name"},
 	{"aws.route53.domain", "\"a-very-long-subdomain-name-for-previews.of-the-company.example.com\"",
-	 "aws.route53.domain", "at most 55"},
+	 "aws.route53.domain", "at most 52"},
 	{"aws.route53.dns", "\"x\"", "aws.route53.dns", "unknown field"},
 	{"aws.route53.domain", NULL, "aws.route53.domain", "is required"},
 	{"coordinator.advertise", "\"http://jenkins\"", "coordinator.advertise", "https:// URL"},
