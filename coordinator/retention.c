@@ -265,3 +265,28 @@ fail:
 	rmdir(tmp);
 	return -1;
 }
+
+int retention_resume_run(const char *state_dir, const char *stream, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], lockpath[PATH_MAX + 16], now[40], line[128];
+	int fd;
+
+	if (snprintf(dir, sizeof dir, "%s/runs/%s", state_dir, stream) >= (int)sizeof dir ||
+	    snprintf(lockpath, sizeof lockpath, "%s/lock", dir) >= (int)sizeof lockpath)
+		return -1;
+	fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1; /* no such run here */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(err, errlen, "another stagevisor run on this host is attached to stream %s (it holds %s)",
+			 stream, lockpath);
+		close(fd);
+		return -2;
+	}
+	state_utc_now(now, sizeof now);
+	snprintf(line, sizeof line, "pid %ld, re-attached %s\n", (long)getpid(), now);
+	if (ftruncate(fd, 0) != 0 || write(fd, line, strlen(line)) < 0) {
+		/* informational only */
+	}
+	return fd;
+}

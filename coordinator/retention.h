@@ -48,6 +48,11 @@ bool retention_is_run_name(const char *name);
 int retention_start_run(const char *state_dir, const char *stream, const struct retention_policy *p,
                         unsigned *pruned, char *err, size_t errlen);
 
+/* For a coordinator re-attaching to a stream an earlier one (now gone) started on this host:
+ * takes the lock of the existing runs/<stream>/. Returns its fd; -1 when there is no such
+ * directory (start a new run); -2 with err when another process holds it (a live run). */
+int retention_resume_run(const char *state_dir, const char *stream, char *err, size_t errlen);
+
 /* Prunes <runs_dir> by p as of now (seconds since the epoch). Returns how many runs were removed, or -1 (err filled) when
  * runs_dir cannot be read. Runs it cannot remove are skipped. */
 int retention_prune(const char *runs_dir, const struct retention_policy *p, double now, char *err, size_t errlen);

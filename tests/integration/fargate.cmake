@@ -7,3 +7,7 @@ target_link_libraries(fgtask_tool PRIVATE sv_coord)
 
 sv_add_py_test(fgtask test_fgtask.py)
 set_property(TEST integration.fgtask APPEND PROPERTY ENVIRONMENT "SV_FGTASK_TOOL=$<TARGET_FILE:fgtask_tool>")
+
+# `stagevisor run --backend fargate` end to end (test_fargate_run.py): passing and failing
+# stages, the HTTPS path blocked (CloudWatch fallback), parallel stages, SIGINT.
+sv_add_py_test(fargate_run test_fargate_run.py)

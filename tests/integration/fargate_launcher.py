@@ -106,8 +106,12 @@ class Task:
         code = self.proc.wait()
         self.launcher.say("exited %s code %d" % (self.id, code))
         try:
-            self.launcher.ecs.stop_task(cluster=self.launcher.args.cluster, task=self.arn,
-                                        reason="Essential container in task exited")
+            # A task someone stopped keeps their stoppedReason (ECS does not overwrite it;
+            # moto would).
+            desc = self.launcher.ecs.describe_tasks(cluster=self.launcher.args.cluster, tasks=[self.arn])["tasks"]
+            if not desc or desc[0].get("desiredStatus") != "STOPPED":
+                self.launcher.ecs.stop_task(cluster=self.launcher.args.cluster, task=self.arn,
+                                            reason="Essential container in task exited")
         except Exception as e:  # the task may have been stopped by the coordinator already
             self.launcher.say("stop_task %s: %s" % (self.id, e))
         self.launcher.done(self)
