@@ -5,3 +5,9 @@
 # leftover playground (tests/integration/test_demo.py).
 sv_add_py_test(demo test_demo.py)
 set_property(TEST integration.demo APPEND PROPERTY LABELS demo)
+
+# scripts/demo --fargate --fail: the same pipeline through the Fargate backend against moto,
+# with fargate_launcher.py playing Fargate (tests/integration/test_demo_fargate.py); without
+# moto or boto3 it exits 77 and is listed as skipped.
+sv_add_py_test(demo_fargate test_demo_fargate.py)
+set_tests_properties(integration.demo_fargate PROPERTIES SKIP_RETURN_CODE 77 LABELS "integration;demo")
