@@ -16,8 +16,8 @@ directory, as a user would run it again and again:
      directory (as an interrupted run leaves it): the demo brings it down first, then runs
      and exits 1; no process is left.
 Also: usage errors exit 2, --help documents the switches. It does not check timings (the
-demo's own "done in N s" line is for people), nor the Fargate path (--fargate; see
-test_demo_fargate.py when it exists).
+demo's own "done in N s" line is for people), nor the Fargate path (--fargate:
+test_demo_fargate.py).
 """
 import json
 import os
