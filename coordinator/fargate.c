@@ -77,6 +77,30 @@ int fargate_check_options(struct run_options *o)
 	return 0;
 }
 
+int fargate_agent_url(const char *advertise, unsigned port, char *out, size_t len)
+{
+	const char *host = strstr(advertise, "://"), *end;
+	size_t hlen;
+
+	host = host ? host + 3 : advertise;
+	end = host + strcspn(host, "/");
+	hlen = (size_t)(end - host);
+	/* A port in the advertised URL is replaced by the run's: "host:443" → "host". An IPv6
+	 * literal keeps its brackets. */
+	if (hlen && host[0] == '[') {
+		const char *close = memchr(host, ']', hlen);
+		if (close)
+			hlen = (size_t)(close - host) + 1;
+	} else {
+		const char *colon = memchr(host, ':', hlen);
+		if (colon)
+			hlen = (size_t)(colon - host);
+	}
+	if (hlen == 0 || snprintf(out, len, "https://%.*s:%u/", (int)hlen, host, port) >= (int)len)
+		return -1;
+	return 0;
+}
+
 /* ---- the CloudWatch fallback ------------------------------------------------------------ */
 
 /* Every `@@stagevisor` line the task's agent wrote, from CloudWatch Logs into the stream:
@@ -238,7 +262,9 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 		     code >= 0 ? (code == 0 ? "0" : "non-zero") : "");
 	f->ra.exited = true;
 	f->ra.exit_code = code;
-	never_ran = stream_max_seq(f->core->stream) == 0 && code < 0 && !f->stop_sent &&
+	/* Nothing from the agent, and ECS says it never got to run it (moto reports exit code 0
+	 * for containers that never ran, so the code is not asked). */
+	never_ran = stream_max_seq(f->core->stream) == 0 && !f->stop_sent &&
 		    (!json_object_get(t, "startedAt") || (stop_code && strcmp(stop_code, "TaskFailedToStart") == 0) ||
 		     (stop_code && strcmp(stop_code, "MISSING") == 0) ||
 		     tf.kind == TASKFAIL_PULL || tf.kind == TASKFAIL_RESOURCE_INIT || tf.kind == TASKFAIL_ENI_TIMEOUT ||
@@ -255,11 +281,8 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 				return;
 			console_note(f->core->console, state_now_ms(), "%s", err);
 		}
-		f->ra.started = false;
-		if (snprintf(f->ra.start_error, sizeof f->ra.start_error, "task %s stopped before it ran (%s: %s): %s",
-			     f->task_id, tf.name, reason ? reason : "no reason given", tf.hint) >=
-		    (int)sizeof f->ra.start_error)
-			f->ra.start_error[sizeof f->ra.start_error - 2] = '~';
+		run_start_failed(&f->ra, "task %s stopped before it ran (%s: %s): %s", f->task_id, tf.name,
+				 reason ? reason : "no reason given", tf.hint);
 		fg_finish(f);
 		return;
 	}
@@ -330,16 +353,13 @@ static void fg_on_tick(evutil_socket_t fd, short what, void *arg)
 static int fg_bind(struct fargate *f, char *err, size_t errlen)
 {
 	const struct pipeline_coordinator *pc = &f->p->coordinator;
-	char adv[512];
-	size_t n;
 
 	for (unsigned port = pc->port_first; port <= pc->port_last; port++) {
 		if (run_core_serve(f->core, f->opt, pc->listen, (int)port, err, errlen) == 0) {
-			snprintf(adv, sizeof adv, "%s", pc->advertise);
-			n = strlen(adv);
-			while (n > 0 && adv[n - 1] == '/')
-				adv[--n] = '\0';
-			snprintf(f->url, sizeof f->url, "%s:%u/", adv, port);
+			if (fargate_agent_url(pc->advertise, port, f->url, sizeof f->url) != 0) {
+				snprintf(err, errlen, "coordinator.advertise: no host, or too long");
+				return -1;
+			}
 			f->serving = true;
 			return 0;
 		}
@@ -379,6 +399,16 @@ static int fg_start_task(struct fargate *f, const char *taskdef_arn, char *err, 
 	arn = json_string_value(json_object_get(task, "taskArn"));
 	if (!arn) {
 		snprintf(err, errlen, "ecs RunTask: MalformedResponse: no taskArn");
+		json_decref(task);
+		return -1;
+	}
+	/* ECS answers a clientToken it has seen with the task it started then: another `run` of
+	 * this build and stage got in between our look for a running task and RunTask. */
+	if (fgtask_override_env(task, "STAGEVISOR_STREAM") &&
+	    strcmp(fgtask_override_env(task, "STAGEVISOR_STREAM"), f->core->stream_id) != 0) {
+		snprintf(err, errlen, "another stagevisor run started stage %s of build %s at the same time (task %s, "
+			 "stream %.32s): run it once, or run this command again to attach to that task",
+			 f->st->name, f->opt->build_id, fg_task_id(arn), fgtask_override_env(task, "STAGEVISOR_STREAM"));
 		json_decref(task);
 		return -1;
 	}
@@ -548,9 +578,7 @@ static int fg_setup(struct fargate *f, int *usage)
 	if (k < 0 || fg_start_new(f, err, sizeof err) != 0) {
 		/* Judged as the local backend's start failures are: an infrastructure case. */
 		console_note(f->core->console, state_now_ms(), "cannot start the stage: %s", err);
-		f->ra.started = false;
-		if (snprintf(f->ra.start_error, sizeof f->ra.start_error, "%s", err) >= (int)sizeof f->ra.start_error)
-			f->ra.start_error[sizeof f->ra.start_error - 2] = '~';
+		run_start_failed(&f->ra, "%s", err);
 		return 0;
 	}
 	return 0;
