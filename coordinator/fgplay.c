@@ -2,12 +2,15 @@
 #include "fgplay.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/rand.h>
@@ -23,6 +26,7 @@
 #include "report.h"
 #include "route53.h"
 #include "slug.h"
+#include "speccheck.h"
 #include "state.h"
 #include "stream.h"
 #include "taskdef.h"
@@ -35,7 +39,8 @@
 #define FGP_MAX_SERVICES 64
 
 struct fgp_options {
-	const char *action, *config, *name, *stage, *state_dir, *scheme;
+	const char *action, *config, *name, *stage, *state_dir, *scheme, *agent;
+	struct fgplay_aws aws;
 	unsigned timeout_s;
 	bool json;
 };
@@ -64,6 +69,10 @@ void fgplay_usage(void)
 	       "  --timeout S         up: wait at most S s for ready (default 600)\n"
 	       "  --scheme http|https the URL's scheme (default https)\n"
 	       "  --state-dir DIR     where task-definition registration locks are kept\n"
+	       "  --agent PATH        up: the agent that checks the spec first (`--check`; default:\n"
+	       "                      next to this program, then ../agents/, then PATH)\n"
+	       "  --profile P, --region R, --endpoint-url URL\n"
+	       "                      AWS, as for the AWS CLI (default region: aws.region)\n"
 	       "  --json              list: a JSON array\n"
 	       "\n"
 	       "Playgrounds expire at the next playgrounds.close_of_business in playgrounds.timezone\n"
@@ -74,12 +83,21 @@ void fgplay_usage(void)
 
 /* --- shared helpers -------------------------------------------------------------------- */
 
-struct aws_client *fgplay_client(const struct pipeline *p, char *err, size_t errlen)
+struct aws_client *fgplay_client(const struct pipeline *p, const struct fgplay_aws *a, char *err, size_t errlen)
 {
 	struct aws_client_options o;
+	const char *scale = getenv("STAGEVISOR_AWS_BACKOFF_SCALE");
 
 	memset(&o, 0, sizeof o);
-	o.region = p->aws.region;
+	o.profile = a ? a->profile : NULL;
+	o.region = a && a->region ? a->region : p->aws.region;
+	o.endpoint_url = a ? a->endpoint_url : NULL;
+	if (scale && *scale)
+		o.backoff_scale = strtod(scale, NULL);
+	if (aws_http_global_init() < 0) {
+		snprintf(err, errlen, "cannot initialise libcurl");
+		return NULL;
+	}
 	return aws_client_new(&o, err, errlen);
 }
 
@@ -136,16 +154,18 @@ long long fgplay_task_started(const json_t *task)
 {
 	static const char *const keys[] = {"startedAt", "createdAt"};
 
+	long long t;
+
 	for (size_t i = 0; i < 2; i++) {
 		const json_t *v = json_object_get(task, keys[i]);
 		if (json_is_number(v) && json_number_value(v) > 0)
 			return (long long)json_number_value(v);
-		if (json_is_string(v)) {
-			long long t = fgp_iso_time(json_string_value(v));
-			if (t > 0)
-				return t;
-		}
+		if (json_is_string(v) && (t = fgp_iso_time(json_string_value(v))) > 0)
+			return t;
 	}
+	/* moto gives neither: the tag `up` adds (UTC seconds). */
+	if (expiry_parse_tag(fgtask_tag(task, FGPLAY_TAG_STARTED), &t) == 0)
+		return t;
 	return 0;
 }
 
@@ -465,8 +485,12 @@ static int fgp_stage_copy(struct fgp *g, const char *branch, struct pipeline_sta
 
 static int fgp_tag_marker(struct fgp *g, const char *arn, char *err, size_t errlen)
 {
-	json_t *in = json_pack("{s:s, s:[{s:s, s:s}]}", "resourceArn", arn, "tags", "key", FGPLAY_TAG_PLAYGROUND,
-			       "value", g->slug);
+	char now[24];
+	json_t *in;
+
+	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+	in = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}]}", "resourceArn", arn, "tags", "key", FGPLAY_TAG_PLAYGROUND,
+		       "value", g->slug, "key", FGPLAY_TAG_STARTED, "value", now);
 	json_t *out = NULL;
 	struct aws_result r;
 	int rc;
@@ -520,6 +544,36 @@ static void fgp_notify(struct fgp *g, struct stream *s, const char *branch)
 	notify_stage(g->p->slack_webhook_url, &rep, s, branch, g->url, stderr);
 }
 
+/* STATE/fargate/playground-<slug>.lock, held (flock) by an `up` from its "already up?" check to
+ * its end, so that two `up`s of one branch on this host start one task: the second waits, then
+ * finds the first's playground. -1 with a message on stderr. */
+static int fgp_lock(struct fgp *g)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 96];
+	int fd;
+
+	if (snprintf(dir, sizeof dir, "%s/fargate", g->state_dir) >= (int)sizeof dir || state_mkdirs(dir) < 0 ||
+	    snprintf(path, sizeof path, "%s/playground-%s.lock", dir, g->slug) >= (int)sizeof path) {
+		fprintf(stderr, "stagevisor playground up: cannot create %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "stagevisor playground up: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		printf("playground %s: another `up` of it is running on this host; waiting for it\n", g->opt.name);
+		fflush(stdout);
+		if (flock(fd, LOCK_EX) < 0) {
+			fprintf(stderr, "stagevisor playground up: %s: %s\n", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
 static int fgp_up(struct fgp *g)
 {
 	struct fgp_up u;
@@ -536,17 +590,28 @@ static int fgp_up(struct fgp *g)
 	struct taskdef_run run;
 	long long expires;
 	bool registered = false, task_started = false;
-	int rc = REPORT_INFRA, port = -1;
+	int rc = REPORT_INFRA, port = -1, lock = -1;
 
 	memset(&u, 0, sizeof u);
 	memset(&st, 0, sizeof st);
 	u.g = g;
-	if (fgp_services(g->stage->spec_text, &u, err, sizeof err) < 0) {
+	if (fgp_stage_copy(g, g->opt.name, &st, err, sizeof err) < 0) {
 		fprintf(stderr, "stagevisor playground up: stages.%s.spec: %s\n", g->stage->name, err);
 		rc = REPORT_USAGE;
 		goto done;
 	}
-	if (fgp_stage_copy(g, g->opt.name, &st, err, sizeof err) < 0) {
+	/* The spec as the agent will get it, checked by the agent itself before anything starts. */
+	{
+		char agentbuf[PATH_MAX], msg[SPECCHECK_OUTPUT_MAX];
+		const char *agent = g->opt.agent ? g->opt.agent : local_default_agent(agentbuf, sizeof agentbuf);
+		if (speccheck_run(agent, NULL, st.spec_text, msg, sizeof msg) == SPECCHECK_INVALID) {
+			fprintf(stderr, "stagevisor playground up: stages.%s.spec is not valid; nothing was started:\n%s\n",
+				g->stage->name, msg);
+			rc = REPORT_USAGE;
+			goto done;
+		}
+	}
+	if (fgp_services(g->stage->spec_text, &u, err, sizeof err) < 0) {
 		fprintf(stderr, "stagevisor playground up: stages.%s.spec: %s\n", g->stage->name, err);
 		rc = REPORT_USAGE;
 		goto done;
@@ -559,6 +624,8 @@ static int fgp_up(struct fgp *g)
 	}
 
 	/* Already up? Then its URL, and nothing started. */
+	if ((lock = fgp_lock(g)) < 0)
+		goto done;
 	if (!(all = fgp_playgrounds(g, err, sizeof err))) {
 		fprintf(stderr, "stagevisor playground up: %s\n", err);
 		goto done;
@@ -579,6 +646,14 @@ static int fgp_up(struct fgp *g)
 				"`up` is starting it, or it failed half-way (`playground down` it to start again)\n",
 				g->opt.name, fgplay_task_id(t), g->fqdn);
 			goto done;
+		}
+		if (!g->fqdn[0]) { /* no Route 53: the URL is the task's address */
+			if (fgtask_address(g->c, t, g->p->aws.assign_public_ip, rip, sizeof rip, err, sizeof err) < 0 ||
+			    fgp_url_for(g, rip, g->url, sizeof g->url) < 0) {
+				fprintf(stderr, "stagevisor playground up: %s is up (task %s) but its address is not "
+					"known: %s\n", g->opt.name, fgplay_task_id(t), err);
+				goto done;
+			}
 		}
 		printf("playground %s is already up (task %s)\n%s\n", g->opt.name, fgplay_task_id(t), g->url);
 		rc = 0;
@@ -725,6 +800,8 @@ done:
 	json_decref(task);
 	json_decref(all);
 	json_decref(mine);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 
@@ -821,12 +898,15 @@ static int fgp_list(struct fgp *g)
 
 int fgplay_command(int argc, char **argv)
 {
-	enum { O_BACKEND = 256, O_CONFIG, O_NAME, O_STAGE, O_STATE, O_TIMEOUT, O_JSON, O_SCHEME, O_HELP };
+	enum { O_BACKEND = 256, O_CONFIG, O_NAME, O_STAGE, O_STATE, O_TIMEOUT, O_JSON, O_SCHEME, O_AGENT, O_PROFILE,
+	       O_REGION, O_ENDPOINT, O_HELP };
 	static const struct option longopts[] = {
 		{"backend", required_argument, NULL, O_BACKEND}, {"config", required_argument, NULL, O_CONFIG},
 		{"name", required_argument, NULL, O_NAME}, {"stage", required_argument, NULL, O_STAGE},
 		{"state-dir", required_argument, NULL, O_STATE}, {"timeout", required_argument, NULL, O_TIMEOUT},
 		{"json", no_argument, NULL, O_JSON}, {"scheme", required_argument, NULL, O_SCHEME},
+		{"agent", required_argument, NULL, O_AGENT}, {"profile", required_argument, NULL, O_PROFILE},
+		{"region", required_argument, NULL, O_REGION}, {"endpoint-url", required_argument, NULL, O_ENDPOINT},
 		{"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
 	struct fgp g;
 	struct pipeline_error pe;
@@ -853,6 +933,10 @@ int fgplay_command(int argc, char **argv)
 		case O_STAGE: g.opt.stage = optarg; break;
 		case O_STATE: g.opt.state_dir = optarg; break;
 		case O_JSON: g.opt.json = true; break;
+		case O_AGENT: g.opt.agent = optarg; break;
+		case O_PROFILE: g.opt.aws.profile = optarg; break;
+		case O_REGION: g.opt.aws.region = optarg; break;
+		case O_ENDPOINT: g.opt.aws.endpoint_url = optarg; break;
 		case O_SCHEME:
 			if (strcmp(optarg, "http") != 0 && strcmp(optarg, "https") != 0) {
 				fprintf(stderr, "stagevisor playground: --scheme: expected http or https, got \"%s\"\n", optarg);
@@ -918,7 +1002,7 @@ int fgplay_command(int argc, char **argv)
 		fprintf(stderr, "stagevisor playground: --name %s: no name can be made from it\n", g.opt.name);
 		goto done;
 	}
-	g.c = fgplay_client(g.p, err, sizeof err);
+	g.c = fgplay_client(g.p, &g.opt.aws, err, sizeof err);
 	if (!g.c) {
 		fprintf(stderr, "stagevisor playground %s: %s\n", g.opt.action, err);
 		goto done;

@@ -10,7 +10,8 @@
  * prints the URL. `down` stops the task and deletes the record; `list` reads the tasks' tags.
  * A playground is known by its tags alone (no local state): stagevisor:build
  * "playground:<slug>" (set at RunTask), stagevisor:playground <slug> (added at once after it),
- * stagevisor:branch, stagevisor:stage, stagevisor:expires (the next close of business).
+ * stagevisor:branch, stagevisor:stage, stagevisor:expires (the next close of business), and
+ * stagevisor:started (when ECS gives no startedAt, as moto does).
  *
  * The helpers below are shared with teardown.c. It does not decide what teardown stops.
  */
@@ -27,15 +28,22 @@
 #include "pipeline.h"
 
 #define FGPLAY_TAG_PLAYGROUND "stagevisor:playground"
+#define FGPLAY_TAG_STARTED "stagevisor:started" /* UTC seconds, added with the marker */
 #define FGPLAY_BUILD_PREFIX "playground:"
 #define FGPLAY_STAGE_DEFAULT "playground"
 
 int fgplay_command(int argc, char **argv);
 void fgplay_usage(void);
 
-/* An AWS client for the pipeline's region (endpoints from the environment, as the AWS CLI).
- * NULL with err. */
-struct aws_client *fgplay_client(const struct pipeline *p, char *err, size_t errlen);
+/* Where AWS is: --profile, --region (default the config's aws.region), --endpoint-url; each
+ * may be NULL (the environment decides, as for the AWS CLI). */
+struct fgplay_aws {
+	const char *profile, *region, *endpoint_url;
+};
+
+/* An AWS client for the pipeline (STAGEVISOR_AWS_BACKOFF_SCALE, a test knob, shortens the real
+ * backoff sleeps). NULL with err. */
+struct aws_client *fgplay_client(const struct pipeline *p, const struct fgplay_aws *a, char *err, size_t errlen);
 
 /* Whether a task object (fgtask_list) is a playground, and its slug (borrowed) or NULL. */
 const char *fgplay_task_slug(const json_t *task);
@@ -43,8 +51,8 @@ const char *fgplay_task_slug(const json_t *task);
 /* The playground's DNS name "<slug>.<domain>" (0), or -1 when the config has no route53. */
 int fgplay_fqdn(const struct pipeline *p, const char *slug, char *buf, size_t len);
 
-/* A task's start (startedAt, else createdAt: epoch seconds as a number or an ISO 8601 string),
- * in UTC seconds; 0 when it has neither. */
+/* A task's start (startedAt, else createdAt: epoch seconds as a number or an ISO 8601 string;
+ * else the stagevisor:started tag), in UTC seconds; 0 when it has none. */
 long long fgplay_task_started(const json_t *task);
 
 /* The short task id: the last part of its ARN (borrowed), or "?". */

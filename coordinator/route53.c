@@ -391,8 +391,15 @@ static int r53_change(struct aws_client *c, const char *zone_id, const char *act
 	aws_result_clear(&r);
 	if (rc < 0)
 		return -1;
-	if (strcmp(status, "INSYNC") == 0)
+	if (strcmp(status, "INSYNC") == 0) {
+		if (progress)
+			fprintf(progress, "Route 53 change %s is INSYNC (at once)\n", id);
 		return 0;
+	}
+	if (progress) {
+		fprintf(progress, "Route 53 change %s submitted: %s\n", id, status);
+		fflush(progress);
+	}
 	return route53_wait(c, id, wait_s, progress, err, errlen);
 }
 

@@ -18,7 +18,7 @@
 
 void teardown_usage(void)
 {
-	printf("usage: stagevisor teardown --config FILE [--dry-run] [--max-stage-age S]\n"
+	printf("usage: stagevisor teardown --config FILE [--dry-run] [--max-stage-age S] [AWS options]\n"
 	       "\n"
 	       "Stops what should no longer run on the pipeline's cluster, among the running tasks\n"
 	       "this tool started (startedBy stagevisor), found by their tags:\n"
@@ -33,6 +33,8 @@ void teardown_usage(void)
 	       "  --config FILE        the pipeline config\n"
 	       "  --dry-run            list what would be done, change nothing\n"
 	       "  --max-stage-age S    a stage task's longest life in seconds (default %d, 6 h)\n"
+	       "  --profile P, --region R, --endpoint-url URL\n"
+	       "                       AWS, as for the AWS CLI (default region: aws.region)\n"
 	       "\n"
 	       "Exit codes: 0 done (or nothing to do), 2 usage or config error, 3 an AWS call failed\n"
 	       "(the other actions are still made).\n",
@@ -100,12 +102,15 @@ static bool td_slug_in(const json_t *tasks, const char *slug, bool running)
 
 int teardown_command(int argc, char **argv)
 {
-	enum { O_CONFIG = 256, O_DRY, O_AGE, O_HELP };
+	enum { O_CONFIG = 256, O_DRY, O_AGE, O_PROFILE, O_REGION, O_ENDPOINT, O_HELP };
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, O_CONFIG}, {"dry-run", no_argument, NULL, O_DRY},
 		{"max-stage-age", required_argument, NULL, O_AGE}, {"help", no_argument, NULL, O_HELP},
+		{"profile", required_argument, NULL, O_PROFILE}, {"region", required_argument, NULL, O_REGION},
+		{"endpoint-url", required_argument, NULL, O_ENDPOINT},
 		{NULL, 0, NULL, 0}};
 	const char *config = NULL;
+	struct fgplay_aws aws = {NULL, NULL, NULL};
 	bool dry = false;
 	long long max_age = TEARDOWN_STAGE_AGE_DEFAULT_S, now;
 	struct pipeline *p = NULL;
@@ -123,6 +128,9 @@ int teardown_command(int argc, char **argv)
 		switch (ch) {
 		case O_CONFIG: config = optarg; break;
 		case O_DRY: dry = true; break;
+		case O_PROFILE: aws.profile = optarg; break;
+		case O_REGION: aws.region = optarg; break;
+		case O_ENDPOINT: aws.endpoint_url = optarg; break;
 		case O_AGE:
 			errno = 0;
 			max_age = strtoll(optarg, &end, 10);
@@ -150,7 +158,7 @@ int teardown_command(int argc, char **argv)
 		goto done;
 	}
 	rc = REPORT_INFRA;
-	if (!(c = fgplay_client(p, err, sizeof err)) || fgtask_list(c, p->aws.cluster, true, &tasks, err, sizeof err) < 0) {
+	if (!(c = fgplay_client(p, &aws, err, sizeof err)) || fgtask_list(c, p->aws.cluster, true, &tasks, err, sizeof err) < 0) {
 		fprintf(stderr, "stagevisor teardown: %s\n", err);
 		goto done;
 	}
