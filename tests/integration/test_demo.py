@@ -1,25 +1,24 @@
-"""The README's first command, scripts/demo, end to end with the real binaries.
+"""The README's first command, scripts/demo, end to end with the real binaries and peers.
 
-What it checks: `scripts/demo` (with SV_COORD and SV_AGENT instead of its own build, and
---no-deps) runs the stages "tests" and "analysis" of examples/site on the local backend and
-  - exits 1 and ends with "pipeline failed: ..." naming both stages (the example fails on purpose);
-  - writes JUnit files that parse, have the shape the Jenkins junit plugin reads, and hold every
-    test PHPUnit itself reports, exactly once, with PHPUnit's own status (the ground truth is a
-    direct PHPUnit run of the same command as examples/stages/tests.json, in another copy);
-  - holds every finding of phpcs, phpmd and phpcpd (again: the tools run directly, as the spec
-    runs them, are the ground truth), failing only where the spec's fail_on says so (phpcs
-    errors fail, its warnings and phpcpd's duplication pass with their text in <system-out>);
-  - writes summaries whose verdicts and counts agree with the JUnit files, and phploc metrics;
-  - leaves the source tree clean (the stages run in a workspace copy under --out).
-Then `scripts/demo --stages playground` brings Apache + mod_php up through
-`stagevisor playground up` on a port of its own, gets the example page from it at
-http://demo.localhost:PORT/, brings it down (port closed again,
-no Apache left), and exits 0 with "pipeline passed": the verdict is not always "failed".
-With the coordinator's scripted agent: a stage whose results never arrive exits 3 (no silent
-pass), all-passing tests exit 0, failing ones 1. And usage errors exit 2.
-It does not check the console layout (the coordinator's tests do) or timings.
+The demo runs three times here (it is the test; each run takes seconds), in one output
+directory, as a user would run it again and again:
+  1. green: exits 0; its console has every stage's prefixed lines, the playground's URL and
+     the page fetched from it (the site's heading, served by mod_php); the summary table has a
+     row per stage (build, tests, analysis, playground, teardown) whose counts are the tools'
+     own (PHPUnit's JUnit files in the workspace, the hooks' JUnit file); the JUnit files hold
+     exactly PHPUnit's cases; the playground is down afterwards (its port closed) and no
+     process of the run is left;
+  2. red, with the documented switch SV_DEMO_FAIL=1 in the environment, in the same output
+     directory (a second run: state, ports, the previous workspace): exits 1, the failed test
+     is named in the console (the coordinator's FAILED line and the summary's "failed:" list)
+     and is the one <failure> of the tests JUnit file, with PHPUnit's message;
+  3. red again, with --fail, after a playground "demo" was left up in the demo's state
+     directory (as an interrupted run leaves it): the demo brings it down first, then runs
+     and exits 1; no process is left.
+Also: usage errors exit 2, --help documents the switches. It does not check timings (the
+demo's own "done in N s" line is for people), nor the Fargate path (--fargate:
+test_demo_fargate.py).
 """
-import glob
 import json
 import os
 import re
@@ -28,7 +27,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 import xml.etree.ElementTree as ET
 
@@ -37,229 +35,47 @@ import svtest  # noqa: E402
 
 SRC = os.environ.get("SV_SRC") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEMO = os.path.join(SRC, "scripts", "demo")
-STAGES = os.path.join(SRC, "examples", "stages")
+SITE_REL = os.path.join("examples", "drupal-like-site")
+FAILING = ("Drupal\\Tests\\sv_shop\\Unit\\PriceCalculatorTest", "testGrossAddsVat")
+STAGES = ["build", "tests", "analysis", "playground", "teardown"]
 
 
-coord_path = svtest.coord_path
-
-
-def run_demo(out, *args, timeout=None):
-    cmd = [DEMO, "--no-deps", "--coord", coord_path(), "--agent", svtest.agent_path(), "--out", out] + list(args)
-    p = subprocess.run(cmd, cwd=SRC, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=timeout or svtest.slack(240))
+def run_demo(out, *args, env=None):
+    cmd = [DEMO, "--no-deps", "--coord", svtest.coord_path(), "--agent", svtest.agent_path(), "--out", out]
+    full_env = dict(os.environ)
+    full_env.pop("SV_DEMO_FAIL", None)
+    full_env.update(env or {})
+    p = subprocess.run(cmd + list(args), cwd=SRC, env=full_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=svtest.slack(400))
     text = p.stdout.decode("utf-8", "replace")
     svtest.note_sanitizer(text.splitlines())
     return p.returncode, text
 
 
-def load_spec(stage):
-    with open(os.path.join(STAGES, stage + ".json")) as f:
-        return json.load(f)
+def workspace(out):
+    """The run's workspace: OUT/workspace, or the temporary one recorded in OUT/workspace.path."""
+    try:
+        with open(os.path.join(out, "workspace.path")) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return os.path.join(out, "workspace")
 
 
-def run_spec_directly(stage, workspace):
-    """Runs the processes of a job stage's spec in order, without stagevisor, in workspace
-    (a copy of examples/): the tools' own reports are the ground truth. Returns
-    {process name: [report paths]}."""
-    reports = {}
-    for p in load_spec(stage)["processes"]:
-        cwd = os.path.join(workspace, p.get("cwd", "."))
-        env = dict(os.environ)
-        env.update(p.get("env", {}))
-        r = subprocess.run(p["command"], cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=120)
-        ok = p.get("success_exit_codes", [0])
-        if r.returncode not in ok and not p.get("results"):  # PHPUnit exits 1/2 when tests fail
-            raise AssertionError("%s exited %d running directly (%s)" % (p["name"], r.returncode, p["command"]))
-        for res in p.get("results", []):
-            if "path" in res:
-                reports.setdefault(p["name"], []).extend(glob.glob(os.path.join(cwd, res["path"])))
-    return reports
-
-
-def junit_cases(path):
-    """(root, [(suite name, testcase element)]) with the junit plugin's shape checked."""
-    root = ET.parse(path).getroot()
-    assert root.tag == "testsuites", root.tag
-    cases = []
-    for suite in root:
-        assert suite.tag == "testsuite", suite.tag
-        n = 0
-        for case in suite:
-            assert case.tag == "testcase", case.tag
-            assert case.get("name") and case.get("classname"), ET.tostring(case)
-            kids = [k.tag for k in case]
-            assert len([k for k in kids if k in ("failure", "error", "skipped")]) <= 1, kids
-            cases.append((suite.get("name"), case))
-            n += 1
-        assert int(suite.get("tests")) == n, (suite.get("name"), suite.get("tests"), n)
-    return root, cases
-
-
-def case_status(case):
-    for k in case:
-        if k.tag == "failure":
-            return "failed"
-        if k.tag == "error":
-            return "error"
-        if k.tag == "skipped":
-            return "skipped"
-    return "passed"
-
-
-def phpunit_truth(report):
-    """{(class, name): status} from PHPUnit's own JUnit file."""
-    truth = {}
-    for case in ET.parse(report).getroot().iter("testcase"):
-        key = (case.get("class") or case.get("classname"), case.get("name"))
-        assert key not in truth, key
-        truth[key] = case_status(case)
-    return truth
-
-
-class DemoTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="sv-demo-")
-        cls.out = os.path.join(cls.tmp, "out")
-        cls.tree_before = os.path.exists(os.path.join(SRC, "examples", "site", "build"))
-        cls.rc, cls.text = run_demo(cls.out)
-        cls.junit = {s: os.path.join(cls.out, "junit", s + ".xml") for s in ("tests", "analysis")}
-        cls.summary = {}
-        for s in ("tests", "analysis"):
-            try:
-                with open(os.path.join(cls.out, "summary", s + ".json")) as f:
-                    cls.summary[s] = json.load(f)
-            except (OSError, ValueError):
-                cls.summary[s] = None
-        # The ground truth: the same commands, run directly in another copy of examples/.
-        cls.truth_ws = os.path.join(cls.tmp, "truth")
-        shutil.copytree(os.path.join(SRC, "examples"), os.path.join(cls.truth_ws, "examples"),
-                        ignore=shutil.ignore_patterns("build"))
-        cls.truth = {s: run_spec_directly(s, cls.truth_ws) for s in ("tests", "analysis")}
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def tearDown(self):
-        self.assertEqual(svtest.take_sanitizer_reports(), [])
-
-    def explain(self):
-        return "scripts/demo exited %d; its output ends:\n%s" % (self.rc, "\n".join(self.text.splitlines()[-60:]))
-
-    def test_exit_code_and_verdict(self):
-        self.assertEqual(self.rc, 1, self.explain())
-        last = [ln for ln in self.text.splitlines() if ln.startswith("pipeline ")]
-        self.assertTrue(last, self.explain())
-        verdict = last[-1]
-        self.assertTrue(verdict.startswith("pipeline failed: "), verdict)
-        (report,) = self.truth["tests"]["phpunit"]
-        bad = sum(1 for st in phpunit_truth(report).values() if st in ("failed", "error"))
-        self.assertIn("tests: %d tests failed" % bad, verdict)
-        self.assertIn("analysis: ", verdict)
-        self.assertIn("JUnit files (for the Jenkins junit plugin): ", self.text)
-
-    def test_tests_junit_matches_phpunit(self):
-        self.assertTrue(os.path.exists(self.junit["tests"]), self.explain())
-        _, cases = junit_cases(self.junit["tests"])
-        got = {}
-        for suite, case in cases:
-            key = (case.get("classname"), case.get("name"))
-            self.assertNotIn(key, got, "test case twice in the JUnit file: %s" % (key,))
-            got[key] = case_status(case)
-        (report,) = self.truth["tests"]["phpunit"]
-        truth = phpunit_truth(report)
-        # Every case is PHPUnit's: no case of stagevisor's own, and the counts are PHPUnit's.
-        self.assertEqual(got, truth)
-        root, _ = junit_cases(self.junit["tests"])
-        own = ET.parse(report).getroot().find("testsuite")
-        for attr in ("tests", "failures", "errors", "skipped"):
-            self.assertEqual(root.get(attr), own.get(attr), "%s: ours %s, PHPUnit's %s" % (attr, root.get(attr), own.get(attr)))
-        # The example's deliberate outcomes, so that an empty or shrunken suite cannot pass.
-        self.assertEqual(truth[("Example\\Tests\\CartTest", "testBulkDiscount")], "failed")
-        self.assertEqual(truth[("Example\\Tests\\CartTest", "testNegativeQuantity")], "error")
-        self.assertEqual(truth[("Example\\Tests\\CartTest", 'testTotals with data set "wrong"')], "failed")
-        self.assertGreaterEqual(list(truth.values()).count("passed"), 1)
-        self.assertGreaterEqual(list(truth.values()).count("skipped"), 1)
-
-    def test_tests_failure_messages_survive(self):
-        _, cases = junit_cases(self.junit["tests"])
-        bulk = [c for _, c in cases if c.get("name") == "testBulkDiscount"]
-        self.assertEqual(len(bulk), 1)
-        failure = bulk[0].find("failure")
-        self.assertIsNotNone(failure)
-        # Characters that need escaping in XML attributes, through PHPUnit -> agent -> stream -> XML.
-        self.assertIn('total with <5% discount> & "quotes"', failure.get("message"))
-        self.assertIn("238", failure.get("message"))
-        # Failed tests are the tools' cases only: no stage case, no stagevisor suite.
-        self.assertEqual([c for _, c in cases if c.get("classname", "").startswith("stagevisor.")], [])
-        self.assertNotIn("stagevisor", [s for s, _ in cases])
-
-    def test_analysis_junit_matches_tools(self):
-        self.assertTrue(os.path.exists(self.junit["analysis"]), self.explain())
-        _, cases = junit_cases(self.junit["analysis"])
-        by_tool = {}
-        for suite, case in cases:
-            by_tool.setdefault(suite, []).append(case)
-        self.assertNotIn("stagevisor", by_tool, "findings only: no case of stagevisor's own")
-        # phpcs: one case per <error> of its checkstyle report. Its entry has fail_on "error":
-        # errors are failures (severity as type), warnings pass with their text in <system-out>.
-        (cs,) = self.truth["analysis"]["phpcs"]
-        want = sorted(e.get("severity") for e in ET.parse(cs).getroot().iter("error"))
-        self.assertIn("error", want)
-        self.assertIn("warning", want)
-        got = sorted(c.find("failure").get("type") for c in by_tool.get("phpcs", []) if c.find("failure") is not None)
-        self.assertEqual(got, [w for w in want if w == "error"], "phpcs findings that fail")
-        passed = [c for c in by_tool.get("phpcs", []) if case_status(c) == "passed"]
-        self.assertEqual(len(passed), want.count("warning"), "phpcs warnings pass")
-        for c in passed:
-            self.assertTrue((c.findtext("system-out") or "").startswith("warning "), ET.tostring(c))
-        self.assertEqual(len(by_tool.get("phpcs", [])), len(want))
-        # phpmd: one case per <violation>.
-        (pmd,) = self.truth["analysis"]["phpmd"]
-        violations = list(ET.parse(pmd).getroot().iter("violation"))
-        self.assertGreaterEqual(len(violations), 2)
-        self.assertEqual(len(by_tool.get("phpmd", [])), len(violations), "phpmd findings")
-        rules = sorted(c.get("classname") for c in by_tool["phpmd"])
-        self.assertEqual(rules, sorted("phpmd." + v.get("rule") for v in violations))
-        # phpcpd: one case per <duplication> (Cart::total() copied into Invoice::sum()).
-        (cpd,) = self.truth["analysis"]["phpcpd"]
-        dups = list(ET.parse(cpd).getroot().iter("duplication"))
-        self.assertEqual(len(dups), 1)
-        self.assertEqual(len(by_tool.get("phpcpd", [])), len(dups), "phpcpd findings")
-        # fail_on "never": reported, not failing (Jenkins must not show it as a failure).
-        for c in by_tool["phpcpd"]:
-            self.assertEqual(case_status(c), "passed", ET.tostring(c))
-            self.assertIn("duplication", c.findtext("system-out") or "")
-        # Every finding case names a file of the example.
-        for tool in ("phpcs", "phpmd", "phpcpd"):
-            for c in by_tool[tool]:
-                self.assertIn("examples/site/src/", c.get("file", ""), ET.tostring(c))
-
-    def test_summaries_agree(self):
-        t, a = self.summary["tests"], self.summary["analysis"]
-        self.assertIsNotNone(t, self.explain())
-        self.assertIsNotNone(a, self.explain())
-        self.assertEqual((t["result"], t["exit_code"], t["complete"]), ("failed", 1, True))
-        (report,) = self.truth["tests"]["phpunit"]
-        statuses = list(phpunit_truth(report).values())
-        self.assertEqual(t["tests"], {k: statuses.count(k) for k in ("passed", "failed", "error", "skipped")})
-        self.assertEqual((a["result"], a["exit_code"], a["complete"]), ("failed", 1, True))
-        # phpcs and phpmd errors fail the stage (fail_on "error"); phpcpd is reported only.
-        self.assertGreaterEqual(a["findings"]["error"], 2)
-        self.assertGreaterEqual(a["findings"]["warning"], 2)
-        self.assertGreater(a["metrics"], 0, "phploc's metrics")
-        self.assertEqual(t["problems"], [])
-        self.assertEqual(a["problems"], [])
-
-    def test_reports_in_workspace_not_in_tree(self):
-        reports = os.path.join(self.out, "workspace", "examples", "site", "build", "reports")
-        for name in ("phpunit.xml", "phpcs.xml", "phpmd.xml", "phpcpd.xml", "phploc.json"):
-            self.assertTrue(os.path.exists(os.path.join(reports, name)), name)
-        if not self.tree_before:
-            self.assertFalse(os.path.exists(os.path.join(SRC, "examples", "site", "build")),
-                             "the demo wrote into the source tree")
+def processes_under(paths):
+    """(pid, cmdline) of every process whose cwd or command line is under one of paths."""
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            cwd = os.readlink("/proc/%s/cwd" % d)
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if any(cwd == p or cwd.startswith(p + "/") or p in cmd for p in paths):
+            found.append((int(d), cmd))
+    return found
 
 
 def port_open(port):
@@ -268,89 +84,230 @@ def port_open(port):
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-class PlaygroundTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="sv-pg-")
+def case_status(case):
+    for k in case:
+        if k.tag in ("failure", "error", "skipped"):
+            return {"failure": "failed"}.get(k.tag, k.tag)
+    return "passed"
+
+
+def junit_cases(path):
+    """{(class, name): element}; each case once (PHPUnit's files have "class", ours "classname")."""
+    out = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        key = (case.get("class") or case.get("classname"), case.get("name"))  # PHPUnit: class
+        assert key not in out, "twice: %s" % (key,)
+        out[key] = case
+    return out
+
+
+def summary_rows(text):
+    """{stage: row text} of the demo's summary table."""
+    lines = text.splitlines()
+    start = lines.index("pipeline summary")
+    rows = {}
+    for ln in lines[start + 2:]:
+        if not ln.startswith("  "):
+            break
+        rows[ln.split()[0]] = ln
+    return rows
+
+
+class Run:
+    """One demo run and what it left: exit code, console, JUnit files, PHPUnit's own reports,
+    the processes still there after it."""
+
+    def __init__(self, out, keep, *args, env=None):
+        self.rc, self.text = run_demo(out, *args, env=env)
+        self.ws = workspace(out)
+        self.reports = os.path.join(self.ws, SITE_REL, "build", "reports")
+        self.junit_shown = {s: os.path.join(out, "junit", s + ".xml") for s in ("build", "tests", "analysis")}
+        # The JUnit files are kept in `keep`: the next run replaces them.
+        if os.path.isdir(os.path.join(out, "junit")):
+            shutil.copytree(os.path.join(out, "junit"), keep)
+        self.junit = {s: os.path.join(keep, s + ".xml") for s in ("build", "tests", "analysis")}
+        self.strays = processes_under([self.ws, out])
+        # What the tools themselves reported, read now: the next run replaces this workspace.
+        self.truth, self.findings, self.active_config = None, None, False
+        try:
+            self.truth = {}
+            for name in ("unit.xml", "browser.xml"):
+                for key, case in junit_cases(os.path.join(self.reports, name)).items():
+                    self.truth[key] = case_status(case)
+            self.findings = sum(len(list(ET.parse(os.path.join(self.reports, name)).getroot().iter(tag)))
+                                for name, tag in (("phpcs.xml", "error"), ("phpmd.xml", "violation"),
+                                                  ("phpcpd.xml", "duplication")))
+        except (OSError, ET.ParseError) as e:
+            self.missing = str(e)
+        self.active_config = os.path.exists(os.path.join(self.ws, SITE_REL, "var", "config", "active.json"))
+
+    def explain(self):
+        return "scripts/demo exited %d; its output ends:\n%s" % (self.rc, "\n".join(self.text.splitlines()[-70:]))
+
+    def phpunit_truth(self):
+        assert self.findings is not None, "the tools' reports were not all there: " + self.missing
+        return self.truth
+
+
+class DemoTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="sv-demo-")  # 0700: the demo must find www-data a workspace
+        cls.out = os.path.join(cls.tmp, "out")
+        cls.tree_had = {d: os.path.exists(os.path.join(SRC, SITE_REL, d)) for d in ("build", "var")}
+        cls.green = Run(cls.out, os.path.join(cls.tmp, "junit-1"))
+        cls.red = Run(cls.out, os.path.join(cls.tmp, "junit-2"), env={"SV_DEMO_FAIL": "1"})
+        # An interrupted run's leftover: a playground "demo" up in the demo's state directory.
+        cls.left_port = None
+        cls.left_up = subprocess.run(
+            [svtest.coord_path(), "playground", "up", "--backend", "local", "--spec",
+             os.path.join(cls.out, "specs", "playground.json"), "--agent", svtest.agent_path(), "--name", "demo",
+             "--timeout", "120", "--state-dir", os.path.join(cls.out, "state")],
+            cwd=cls.red.ws, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            timeout=svtest.slack(200))
+        m = re.search(rb"served on 127\.0\.0\.1:(\d+)", cls.left_up.stdout)
+        if m:
+            cls.left_port = int(m.group(1))
+        cls.again = Run(cls.out, os.path.join(cls.tmp, "junit-3"), "--fail")
+
+    @classmethod
+    def tearDownClass(cls):
+        for run in (cls.green, cls.red, cls.again):
+            svtest.kill_strays(run.ws)
+            if run.ws.startswith("/tmp/stagevisor-demo."):
+                shutil.rmtree(run.ws, ignore_errors=True)
+        svtest.kill_strays(cls.tmp)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def tearDown(self):
-        out = os.path.join(self.tmp, "out")
-        if os.path.isdir(os.path.join(out, "state")):  # never leave a playground behind
-            subprocess.run([coord_path(), "playground", "down", "--name", "demo", "--state-dir",
-                            os.path.join(out, "state")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=120)
-        shutil.rmtree(self.tmp, ignore_errors=True)
         self.assertEqual(svtest.take_sanitizer_reports(), [])
 
-    def test_playground_up_request_down(self):
-        out = os.path.join(self.tmp, "out")
-        rc, text = run_demo(out, "--stages", "playground")  # its own free port, from `up`
-        tail = "\n".join(text.splitlines()[-40:])
-        self.assertEqual(rc, 0, tail)
-        m = re.search(r"playground demo is up: http://demo\.localhost:(\d+)/ \(served on 127\.0\.0\.1:(\d+)\)", text)
-        self.assertTrue(m and m.group(1) == m.group(2), tail)
-        port = int(m.group(1))
-        self.assertIn("$ curl http://demo.localhost:%d/?name=demo" % port, text)
-        self.assertIn("Hello, demo!", text)
-        self.assertIn("playground demo is down", text)
-        self.assertEqual([ln for ln in text.splitlines() if ln.startswith("pipeline ")][-1], "pipeline passed")
-        self.assertFalse(port_open(port), "Apache still listens after playground down")
-        log = os.path.join(out, "state", "playgrounds", "demo.log")
-        with open(log, errors="replace") as f:
-            log_text = f.read()
-        self.assertIn("caught SIGWINCH, shutting down gracefully", log_text)  # its stop_signal
-        self.assertIn('"GET /?name=demo HTTP/1.1" 200', log_text)  # access log through the agent
+    # ---- 1. green ----------------------------------------------------------------------
+    def test_green_exit_and_verdict(self):
+        g = self.green
+        self.assertEqual(g.rc, 0, g.explain())
+        self.assertEqual([ln for ln in g.text.splitlines() if ln.startswith("pipeline ")][-1], "pipeline passed")
+        self.assertEqual(list(summary_rows(g.text)), STAGES, g.explain())
+        for stage, row in summary_rows(g.text).items():
+            self.assertEqual(row.split()[1], "passed", row)
+            self.assertRegex(row, r" \d+s$", "the stage's time")
 
+    def test_green_stages_ran_side_by_side_prefixed(self):
+        lines = self.green.text.splitlines()
+        for stage in ("build", "tests", "analysis", "playground", "teardown"):
+            self.assertIn("%-10s | " % stage, "\n".join(lines), stage)
+        # The three parallel stages' lines are all prefixed between their banner and teardown.
+        a = lines.index("== stages tests, analysis and playground, in parallel")
+        b = lines.index("== teardown")
+        block = [ln for ln in lines[a + 1:b] if ln]
+        self.assertTrue(block)
+        bad = [ln for ln in block if not re.match(r"(tests|analysis|playground) +\| ", ln)]
+        self.assertEqual(bad, [])
+        # Each process's output, through the agent and the coordinator, under its stage.
+        self.assertIn("tests      | unit | OK (14 tests", self.green.text)
+        self.assertIn("tests      | browser | OK (3 tests", self.green.text)
+        self.assertRegex(self.green.text, r"analysis   \| phpcpd \| Found 1 clones")
 
-class VerdictTest(unittest.TestCase):
-    """The demo's own verdict, with the coordinator's scripted agent (coord_fake_agent.py) in
-    place of the real one: a stage whose results never arrive is not a pass, and a stage whose
-    tests all pass is one."""
+    def test_green_playground_fetched(self):
+        g = self.green
+        m = re.search(r"^playground \| the playground: (http://demo\.localhost:(\d+)/)$", g.text, re.M)
+        self.assertTrue(m, g.explain())
+        url, port = m.group(1), int(m.group(2))
+        self.assertIn("playground | $ curl %s\n" % url, g.text)
+        self.assertIn("playground | Welcome to Stagevisor Demo Shop\n", g.text)
+        self.assertIn('playground | data-sapi="apache2handler"\n', g.text)
+        self.assertIn("served " + url, summary_rows(g.text)["playground"])
+        self.assertIn("teardown   | playground demo is down", g.text)
+        self.assertFalse(port_open(port), "the playground's Apache still listens after the demo")
+        self.assertFalse(os.path.exists(os.path.join(self.out, "state", "playgrounds", "demo.json")))
 
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="sv-verdict-")
-        self.fake = os.path.join(os.path.dirname(os.path.abspath(__file__)), "coord_fake_agent.py")
+    def test_green_counts_are_the_tools_own(self):
+        g = self.green
+        truth = g.phpunit_truth()
+        self.assertEqual(len(truth), 17)  # 14 unit + 3 browser tests (examples/drupal-like-site/README.md)
+        self.assertEqual(set(truth.values()), {"passed"})
+        got = {k: case_status(c) for k, c in junit_cases(g.junit["tests"]).items()}
+        self.assertEqual(got, truth)
+        rows = summary_rows(g.text)
+        self.assertIn("17 tests: 17 passed, 0 failed, 0 errors, 0 skipped", rows["tests"])
+        hooks = junit_cases(g.junit["build"])
+        self.assertEqual(sorted(n for _, n in hooks), ["10-cache-flush.sh", "20-config-import.sh", "30-database-update.sh"])
+        self.assertIn("3 hooks: 3 passed, 0 failed, 0 not run", rows["build"])
+        # The hooks ran in the workspace: the site there has its active configuration.
+        self.assertTrue(g.active_config)
+        # Analysis: every finding of the tools' reports, none failing (fail_on keeps it green).
+        n = g.findings
+        self.assertGreater(n, 0)
+        self.assertIn("%d findings: 0 errors, %d warnings, 0 info" % (n, n), rows["analysis"])
+        analysis = junit_cases(g.junit["analysis"])
+        self.assertEqual(len(analysis), n)
+        self.assertEqual({case_status(c) for c in analysis.values()}, {"passed"})
+        for path in g.junit_shown.values():
+            self.assertIn(os.path.relpath(path, SRC) if path.startswith(SRC + "/") else path, g.text)
 
-    def tearDown(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        self.assertEqual(svtest.take_sanitizer_reports(), [])
+    def test_green_leaves_nothing(self):
+        self.assertEqual(self.green.strays, [])
+        for d, had in self.tree_had.items():
+            if not had:
+                self.assertFalse(os.path.exists(os.path.join(SRC, SITE_REL, d)), "the demo wrote into the source tree: " + d)
 
-    def demo_with_plan(self, plan):
-        out = os.path.join(self.tmp, "out-%d" % len(os.listdir(self.tmp)))
-        cmd = [DEMO, "--no-deps", "--coord", coord_path(), "--agent", self.fake, "--out", out, "--stages", "tests"]
-        env = dict(os.environ, FAKE_AGENT_PLAN=json.dumps(plan))
-        p = subprocess.run(cmd, cwd=SRC, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=svtest.slack(120))
-        text = p.stdout.decode("utf-8", "replace")
-        svtest.note_sanitizer(text.splitlines())
-        verdict = [ln for ln in text.splitlines() if ln.startswith("pipeline ")]
-        return p.returncode, verdict[-1] if verdict else "", text
+    # ---- 2. red, a second run ----------------------------------------------------------
+    def test_red_exit_and_failed_test_named(self):
+        r = self.red
+        self.assertEqual(r.rc, 1, r.explain())
+        name = "%s::%s" % FAILING
+        self.assertIn("tests      | [", r.text)
+        self.assertRegex(r.text, r"(?m)^tests +\| \[\d\d:\d\d:\d\d\] FAILED %s: " % re.escape(name))
+        failed = r.text[r.text.index("\nfailed:\n"):]
+        self.assertIn("  tests      %s  (in " % name, failed)
+        self.assertIn("Failed asserting that 12960 is identical to 12000.", failed)
+        self.assertEqual([ln for ln in r.text.splitlines() if ln.startswith("pipeline ")][-1],
+                         "pipeline failed: tests: 1 test failed")
+        rows = summary_rows(r.text)
+        self.assertEqual(rows["tests"].split()[1], "failed")
+        self.assertIn("17 tests: 16 passed, 1 failed, 0 errors, 0 skipped", rows["tests"])
+        for stage in ("build", "analysis", "playground", "teardown"):
+            self.assertEqual(rows[stage].split()[1], "passed", rows[stage])
 
-    def test_no_results_is_not_a_pass(self):
-        rc, verdict, text = self.demo_with_plan({"tests": 0, "result": 0})
-        self.assertEqual(rc, 3, text[-3000:])
-        self.assertEqual(verdict, "pipeline failed: tests: no test results reached the coordinator, "
-                                  "although the tools ran (see their output above)")
+    def test_red_junit_has_the_failure(self):
+        r = self.red
+        cases = junit_cases(r.junit["tests"])
+        bad = {k: c for k, c in cases.items() if case_status(c) != "passed"}
+        self.assertEqual(list(bad), [FAILING])
+        self.assertIn("Failed asserting that 12960 is identical to 12000.", bad[FAILING].find("failure").get("message"))
+        self.assertEqual({k: case_status(c) for k, c in cases.items()}, r.phpunit_truth())
 
-    def test_passing_tests_pass(self):
-        rc, verdict, text = self.demo_with_plan({"tests": 5, "failed": 0, "result": 0})
-        self.assertEqual(rc, 0, text[-3000:])
-        self.assertEqual(verdict, "pipeline passed")
-        self.assertIn("5 passed, 0 failed, 0 errors, 0 skipped", text)
+    def test_second_run_replaced_the_first(self):
+        self.assertNotEqual(self.green.ws, "")
+        self.assertFalse(self.green.ws != self.red.ws and os.path.exists(self.green.ws),
+                         "the first run's temporary workspace is still there")
+        with open(os.path.join(self.out, "summary", "tests.json")) as f:
+            self.assertEqual(json.load(f)["result"], "failed")  # the third run's (red) summary
+        self.assertEqual(self.red.strays, [])
 
-    def test_failing_tests_fail(self):
-        rc, verdict, text = self.demo_with_plan({"tests": 5, "failed": 2, "result": 1})
-        self.assertEqual(rc, 1, text[-3000:])
-        self.assertEqual(verdict, "pipeline failed: tests: 2 tests failed")
+    # ---- 3. after an interrupted run ---------------------------------------------------
+    def test_leftover_playground_brought_down_first(self):
+        a = self.again
+        self.assertEqual(self.left_up.returncode, 0, self.left_up.stdout.decode(errors="replace")[-2000:])
+        self.assertIn("demo: bringing down the playground an earlier demo left up", a.text)
+        self.assertEqual(a.rc, 1, a.explain())
+        self.assertIn("demo: the failing switch is on (SV_DEMO_FAIL=1)", a.text)
+        self.assertRegex(a.text, r"(?m)^tests +\| \$ SV_DEMO_FAIL=1 stagevisor run ")
+        self.assertEqual(summary_rows(a.text)["playground"].split()[1], "passed", a.explain())
+        self.assertEqual(a.strays, [])
+        self.assertIsNotNone(self.left_port)
+        self.assertFalse(port_open(self.left_port), "the leftover playground still listens")
 
 
 class UsageTest(unittest.TestCase):
     def test_usage_errors(self):
-        for args in (["--stages", "bogus"], ["--port", "0"], ["--frobnicate"]):
+        for args in (["--timeout", "x"], ["--frobnicate"], ["--coord", "/bin/true"]):
             p = subprocess.run([DEMO] + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
             self.assertEqual(p.returncode, 2, (args, p.stdout))
         p = subprocess.run([DEMO, "--help"], stdout=subprocess.PIPE, timeout=60)
         self.assertEqual(p.returncode, 0)
-        self.assertIn(b"--playground", p.stdout)
+        for opt in (b"--fail", b"SV_DEMO_FAIL=1", b"--fargate"):
+            self.assertIn(opt, p.stdout)
 
 
 if __name__ == "__main__":
