@@ -38,7 +38,7 @@ struct fargate {
 	struct taskwatch *watch;
 	struct event *ev_int, *ev_term, *ev_tick, *ev_check;
 	struct report_agent ra;
-	char arn[512], task_id[512], client_token[44], url[600], host[256];
+	char arn[512], task_id[512], taskdef[512], client_token[44], url[600], host[256];
 	long long poll_ms, last_poll_ms, stop_ms;
 	unsigned starts;
 	int interrupted_by;
@@ -74,6 +74,30 @@ int fargate_check_options(struct run_options *o)
 	}
 	if (!o->branch || !*o->branch)
 		o->branch = run_env_branch();
+	return 0;
+}
+
+int fargate_agent_url(const char *advertise, unsigned port, char *out, size_t len)
+{
+	const char *host = strstr(advertise, "://"), *end;
+	size_t hlen;
+
+	host = host ? host + 3 : advertise;
+	end = host + strcspn(host, "/");
+	hlen = (size_t)(end - host);
+	/* A port in the advertised URL is replaced by the run's: "host:443" → "host". An IPv6
+	 * literal keeps its brackets. */
+	if (hlen && host[0] == '[') {
+		const char *close = memchr(host, ']', hlen);
+		if (close)
+			hlen = (size_t)(close - host) + 1;
+	} else {
+		const char *colon = memchr(host, ':', hlen);
+		if (colon)
+			hlen = (size_t)(colon - host);
+	}
+	if (hlen == 0 || snprintf(out, len, "https://%.*s:%u/", (int)hlen, host, port) >= (int)len)
+		return -1;
 	return 0;
 }
 
@@ -233,13 +257,16 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 		stop_code = "MISSING";
 	}
 	tf = taskfail_classify(stop_code, reason, creason, code);
-	console_note(f->core->console, state_now_ms(), "task %s stopped%s%s%s%s", f->task_id,
-		     reason ? ": " : "", reason ? reason : "", code >= 0 ? "; exit code " : "",
-		     code >= 0 ? (code == 0 ? "0" : "non-zero") : "");
+	console_note(f->core->console, state_now_ms(), "task %s stopped%s%s", f->task_id, reason ? ": " : "",
+		     reason ? reason : "");
 	f->ra.exited = true;
 	f->ra.exit_code = code;
-	never_ran = stream_max_seq(f->core->stream) == 0 && code < 0 && !f->stop_sent &&
-		    (!json_object_get(t, "startedAt") || (stop_code && strcmp(stop_code, "TaskFailedToStart") == 0) ||
+	/* Nothing from the agent, and ECS says why it never got to run it. Neither the exit code
+	 * (moto reports 0 for containers that never ran) nor a missing startedAt (moto never sets
+	 * it) tells: a stage whose HTTPS path was blocked looks the same until its CloudWatch
+	 * lines are read. */
+	never_ran = stream_max_seq(f->core->stream) == 0 && !f->stop_sent &&
+		    ((stop_code && strcmp(stop_code, "TaskFailedToStart") == 0) ||
 		     (stop_code && strcmp(stop_code, "MISSING") == 0) ||
 		     tf.kind == TASKFAIL_PULL || tf.kind == TASKFAIL_RESOURCE_INIT || tf.kind == TASKFAIL_ENI_TIMEOUT ||
 		     tf.kind == TASKFAIL_CAPACITY || tf.kind == TASKFAIL_CANNOT_START);
@@ -250,17 +277,15 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 			taskwatch_free(f->watch);
 			f->watch = NULL;
 			f->ra.exited = false;
-			if (fg_start_task(f, json_string_value(json_object_get(t, "taskDefinitionArn")), err,
-					  sizeof err) == 0)
+			if (fg_start_task(f, f->taskdef, err, sizeof err) == 0)
 				return;
 			console_note(f->core->console, state_now_ms(), "%s", err);
 		}
-		f->ra.started = false;
+		f->ra.exited = false; /* no agent ran: moto's exit code 0 is not one */
+		f->ra.exit_code = -1;
 		/* The hint before ECS's reason, which can be long: a cut never loses the hint. */
-		if (snprintf(f->ra.start_error, sizeof f->ra.start_error, "task %s stopped before it ran (%s): %s; ECS: %s",
-			     f->task_id, tf.name, tf.hint, reason ? reason : "no reason given") >=
-		    (int)sizeof f->ra.start_error)
-			f->ra.start_error[sizeof f->ra.start_error - 2] = '~';
+		run_start_failed(&f->ra, "task %s stopped before it ran (%s): %s; ECS: %s", f->task_id, tf.name, tf.hint,
+				 reason ? reason : "no reason given");
 		fg_finish(f);
 		return;
 	}
@@ -338,16 +363,13 @@ static void fg_on_tick(evutil_socket_t fd, short what, void *arg)
 static int fg_bind(struct fargate *f, char *err, size_t errlen)
 {
 	const struct pipeline_coordinator *pc = &f->p->coordinator;
-	char adv[512];
-	size_t n;
 
 	for (unsigned port = pc->port_first; port <= pc->port_last; port++) {
 		if (run_core_serve(f->core, f->opt, pc->listen, (int)port, err, errlen) == 0) {
-			snprintf(adv, sizeof adv, "%s", pc->advertise);
-			n = strlen(adv);
-			while (n > 0 && adv[n - 1] == '/')
-				adv[--n] = '\0';
-			snprintf(f->url, sizeof f->url, "%s:%u/", adv, port);
+			if (fargate_agent_url(pc->advertise, port, f->url, sizeof f->url) != 0) {
+				snprintf(err, errlen, "coordinator.advertise: no host, or too long");
+				return -1;
+			}
 			f->serving = true;
 			return 0;
 		}
@@ -367,6 +389,8 @@ static int fg_start_task(struct fargate *f, const char *taskdef_arn, char *err, 
 	json_t *task = NULL;
 	const char *arn;
 
+	if (taskdef_arn != f->taskdef)
+		snprintf(f->taskdef, sizeof f->taskdef, "%s", taskdef_arn);
 	memset(&run, 0, sizeof run);
 	run.build_id = f->opt->build_id;
 	run.branch = f->opt->branch;
@@ -374,7 +398,7 @@ static int fg_start_task(struct fargate *f, const char *taskdef_arn, char *err, 
 	run.token = f->core->token;
 	run.url = f->url;
 	run.pin = cert_fingerprint(f->core->cert);
-	run.task_definition = taskdef_arn;
+	run.task_definition = f->taskdef;
 	run.expires_at = (long long)time(NULL) + (f->opt->timeout_s ? f->opt->timeout_s + 3600 : FG_EXPIRY_S);
 	/* The first start's token is the build's and stage's; a start after a failure, a new one. */
 	if (f->starts == 0)
@@ -387,6 +411,16 @@ static int fg_start_task(struct fargate *f, const char *taskdef_arn, char *err, 
 	arn = json_string_value(json_object_get(task, "taskArn"));
 	if (!arn) {
 		snprintf(err, errlen, "ecs RunTask: MalformedResponse: no taskArn");
+		json_decref(task);
+		return -1;
+	}
+	/* ECS answers a clientToken it has seen with the task it started then: another `run` of
+	 * this build and stage got in between our look for a running task and RunTask. */
+	if (fgtask_override_env(task, "STAGEVISOR_STREAM") &&
+	    strcmp(fgtask_override_env(task, "STAGEVISOR_STREAM"), f->core->stream_id) != 0) {
+		snprintf(err, errlen, "another stagevisor run started stage %s of build %s at the same time (task %s, "
+			 "stream %.32s): run it once, or run this command again to attach to that task",
+			 f->st->name, f->opt->build_id, fg_task_id(arn), fgtask_override_env(task, "STAGEVISOR_STREAM"));
 		json_decref(task);
 		return -1;
 	}
@@ -482,6 +516,25 @@ static void fg_reattach(struct fargate *f, const json_t *task)
 	f->serving = true;
 }
 
+/* Signals are caught from the moment the run has its loop: a Ctrl-C during RunTask is seen
+ * by the loop, which then stops the task that was started. */
+static int fg_events(struct fargate *f)
+{
+	struct timeval quarter = {0, 250000};
+	struct event_base *base = f->core->base;
+
+	f->ev_int = evsignal_new(base, SIGINT, fg_on_signal, f);
+	f->ev_term = evsignal_new(base, SIGTERM, fg_on_signal, f);
+	f->ev_tick = event_new(base, -1, EV_PERSIST, fg_on_tick, f);
+	f->ev_check = event_new(base, -1, 0, fg_on_check, f);
+	if (!f->ev_int || !f->ev_term || !f->ev_tick || !f->ev_check || evsignal_add(f->ev_int, NULL) ||
+	    evsignal_add(f->ev_term, NULL) || event_add(f->ev_tick, &quarter)) {
+		fprintf(stderr, "stagevisor run: cannot set up the event loop\n");
+		return REPORT_INFRA;
+	}
+	return 0;
+}
+
 static int fg_setup(struct fargate *f, int *usage)
 {
 	struct pipeline_error perr;
@@ -542,7 +595,7 @@ static int fg_setup(struct fargate *f, int *usage)
 	    strlen(fgtask_override_env(task, "STAGEVISOR_TOKEN")) < sizeof f->core->token) {
 		snprintf(f->core->stream_id, sizeof f->core->stream_id, "%s", fgtask_override_env(task, "STAGEVISOR_STREAM"));
 		snprintf(f->core->token, sizeof f->core->token, "%s", fgtask_override_env(task, "STAGEVISOR_TOKEN"));
-		if ((rc = run_core_open(f->core, f->opt, true)) != 0)
+		if ((rc = run_core_open(f->core, f->opt, true)) != 0 || (rc = fg_events(f)) != 0)
 			goto fatal;
 		stream_set_listener(f->core->stream, fg_on_event, f);
 		fg_reattach(f, task);
@@ -550,15 +603,14 @@ static int fg_setup(struct fargate *f, int *usage)
 		return 0;
 	}
 	json_decref(task);
-	if ((rc = run_core_mint(f->core)) != 0 || (rc = run_core_open(f->core, f->opt, false)) != 0)
+	if ((rc = run_core_mint(f->core)) != 0 || (rc = run_core_open(f->core, f->opt, false)) != 0 ||
+	    (rc = fg_events(f)) != 0)
 		goto fatal;
 	stream_set_listener(f->core->stream, fg_on_event, f);
 	if (k < 0 || fg_start_new(f, err, sizeof err) != 0) {
 		/* Judged as the local backend's start failures are: an infrastructure case. */
 		console_note(f->core->console, state_now_ms(), "cannot start the stage: %s", err);
-		f->ra.started = false;
-		if (snprintf(f->ra.start_error, sizeof f->ra.start_error, "%s", err) >= (int)sizeof f->ra.start_error)
-			f->ra.start_error[sizeof f->ra.start_error - 2] = '~';
+		run_start_failed(&f->ra, "%s", err);
 		return 0;
 	}
 	return 0;
@@ -571,7 +623,6 @@ int fargate_run(struct run_core *c, const struct run_options *o)
 {
 	struct fargate *f = calloc(1, sizeof *f);
 	const char *knob = getenv("STAGEVISOR_FARGATE_POLL_MS");
-	struct timeval quarter = {0, 250000};
 	int usage = 0, rc;
 
 	if (!f)
@@ -583,22 +634,9 @@ int fargate_run(struct run_core *c, const struct run_options *o)
 		rc = usage ? usage : REPORT_INFRA;
 		goto out;
 	}
-	if (f->ra.started) {
-		f->ev_int = evsignal_new(c->base, SIGINT, fg_on_signal, f);
-		f->ev_term = evsignal_new(c->base, SIGTERM, fg_on_signal, f);
-		f->ev_tick = event_new(c->base, -1, EV_PERSIST, fg_on_tick, f);
-		f->ev_check = event_new(c->base, -1, 0, fg_on_check, f);
-		if (!f->ev_int || !f->ev_term || !f->ev_tick || !f->ev_check || evsignal_add(f->ev_int, NULL) ||
-		    evsignal_add(f->ev_term, NULL) || event_add(f->ev_tick, &quarter)) {
-			fg_stop_task(f, "the coordinator could not set up its loop");
-		} else {
-			/* A re-attach may have every event already (read back from this host's state). */
-			if (fg_complete(f))
-				fg_finish(f);
-			else
-				event_base_dispatch(c->base);
-		}
-	}
+	/* A re-attach may have every event already (read back from this host's state). */
+	if (f->ra.started && !fg_complete(f))
+		event_base_dispatch(c->base);
 	rc = run_core_finish(c, o, &f->ra, f->interrupted_by, f->timed_out, f->st->name, f->p->slack_webhook_url,
 			     o->branch);
 out:

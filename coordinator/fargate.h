@@ -26,6 +26,11 @@
  * BRANCH_NAME/GIT_BRANCH): 0, or -1 having said what is wrong. */
 int fargate_check_options(struct run_options *o);
 
+/* What the agent dials: coordinator.advertise's host with the run's port,
+ * "https://HOST:PORT/" (a port in advertise is replaced, a path dropped). Pure. 0, or -1 when
+ * it does not fit or advertise has no host. */
+int fargate_agent_url(const char *advertise, unsigned port, char *out, size_t len);
+
 /* Runs the stage; c is fresh (start_ms set, run_lock -1) and the caller frees it after.
  * Returns the exit code. */
 int fargate_run(struct run_core *c, const struct run_options *o);

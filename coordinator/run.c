@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -671,9 +672,7 @@ static int run_setup(struct run *r)
 	r->agent = local_start(&ls, &fd, &r->pidns, err, sizeof err);
 	free(e_spec);
 	if (r->agent < 0) {
-		r->ra.started = false;
-		if (snprintf(r->ra.start_error, sizeof r->ra.start_error, "%s", err) >= (int)sizeof r->ra.start_error)
-			r->ra.start_error[sizeof r->ra.start_error - 2] = '~';
+		run_start_failed(&r->ra, "%s", err);
 		console_note(r->core.console, state_now_ms(), "cannot start the agent: %s", err);
 		return 0; /* judged below: an infrastructure error with reports */
 	}
@@ -707,6 +706,19 @@ static void run_teardown(struct run *r)
 		event_free(r->ev_tick);
 	specfile_free(r->spec);
 	run_core_free(&r->core);
+}
+
+void run_start_failed(struct report_agent *ra, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	ra->started = false;
+	va_start(ap, fmt);
+	n = vsnprintf(ra->start_error, sizeof ra->start_error, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof ra->start_error)
+		ra->start_error[sizeof ra->start_error - 2] = '~';
 }
 
 const char *run_env_branch(void)

@@ -75,6 +75,10 @@ int run_core_finish(struct run_core *c, const struct run_options *o, const struc
 		    const char *branch);
 void run_core_free(struct run_core *c);
 
+/* The agent (local) or task (fargate) could not be started: ra says so with the reason
+ * (printf-style; cut with a '~' mark when longer than start_error), for report_judge(). */
+void run_start_failed(struct report_agent *ra, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The branch being built: BRANCH_NAME (multibranch), else GIT_BRANCH; NULL when neither. */
 const char *run_env_branch(void);
 

@@ -11,6 +11,8 @@ playing Fargate with the real stagevisor-agent, PHPUnit suites that need no netw
 - SIGINT: StopTask (with our reason, seen in moto), exit 130, the JUnit file still written;
 - no free port in coordinator.ports: exit 3 naming the range, no task; --timeout: the task
   stopped, exit 3;
+- a task that never starts: capacity retried with a new task, an image pull failure one
+  `agent` case with the hint (moto's StopTask reason stands for ECS's);
 - usage errors before any AWS call: a bad config field (its path), no build identity.
 """
 import json
@@ -192,6 +194,35 @@ def test_infrastructure_errors_exit_3(tmp):
         check("timeout" in cases, cases)
     finally:
         held.close()
+        fg.close()
+
+
+def test_start_failure_retried_then_reported(tmp):
+    """No launcher: the tasks never run. Moto's StopTask sets the stopped reason ECS would
+    write: "Capacity is unavailable" starts a new task; an image that does not exist is one
+    `agent` case with the reason and the hint, exit 3."""
+    fg = scene(tmp, need_phpunit=False)
+    try:
+        spec = {"version": 1, "stage": "s", "mode": "job", "processes": [{"name": "t", "role": "job", "command": ["true"]}]}
+        cfg = fg.config({"s": spec})
+        junit = os.path.join(tmp, "s.xml")
+        r = fg.run(cfg, "s", build="jenkins-site-main-30", args=["--junit", junit])
+        ft.wait_for(lambda: len(fg.tasks("RUNNING")) == 1, 60, "the first task")
+        fg.ecs.stop_task(cluster=ft.CLUSTER, task=fg.tasks("RUNNING")[0]["taskArn"],
+                         reason="Capacity is unavailable at this time. Please try again later or in a different "
+                                "availability zone")
+        ft.wait_for(lambda: len(fg.tasks("RUNNING")) == 1 and len(fg.tasks()) == 2, 60, "a second task")
+        fg.ecs.stop_task(cluster=ft.CLUSTER, task=fg.tasks("RUNNING")[0]["taskArn"],
+                         reason="CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+                                "failed to resolve ref site:test: not found")
+        rc = r.wait(120)
+        check(rc == 3, "exit %s\n%s" % (rc, r.text()))
+        check(r.saw("starting a new one"), r.text())
+        cases = {c["name"]: c for c in read_junit(junit)["suites"]["stagevisor"]}
+        m = cases["agent"]["message"]
+        check("image-pull" in m and "not found" in m and "check stages.NAME.image" in m, m)
+        check(len(fg.tasks()) == 2, "%d tasks" % len(fg.tasks()))
+    finally:
         fg.close()
 
 
