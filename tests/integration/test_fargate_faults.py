@@ -109,6 +109,12 @@ class Scene:
         """moto's tasks (asked directly, not through the stand-in) tagged with this build."""
         return [t for t in self.fg.tasks() if tag(t, "stagevisor:build") == build]
 
+    def run_tasks(self, build):
+        """The RunTask requests (through the stand-in) tagged with this build."""
+        return [c["request"] for c in list(self.standin.calls) if c["op"] == "RunTask" and c["request"] and
+                any(t.get("key") == "stagevisor:build" and t.get("value") == build
+                    for t in c["request"].get("tags", []))]
+
     def agent_pid(self, task_arn):
         m = re.search(r"launcher: started %s pid (\d+)" % re.escape(task_arn.rsplit("/", 1)[-1]), self.la.text())
         return int(m.group(1)) if m else None
@@ -240,8 +246,7 @@ class Faults(unittest.TestCase):
         wait_for(lambda: self.stored("case02") or first.proc.poll() is not None, slack(60),
                  "case02 stored by the first coordinator")
         self.assertIsNone(first.proc.poll(), first.text())
-        runs = s.standin.count("RunTask")
-        self.assertEqual(runs, 1)
+        self.assertEqual(len(s.run_tasks(build)), 1)
         first.kill()
         (task,) = s.tasks(build)
         self.assertEqual(task["lastStatus"], "RUNNING")
@@ -254,7 +259,7 @@ class Faults(unittest.TestCase):
         open(gate, "w").close()
         rc = second.wait(slack(180))
         self.assertEqual(rc, 0, second.text())
-        self.assertEqual(s.standin.count("RunTask"), runs, "the second run started a task:\n%s" % second.text())
+        self.assertEqual(len(s.run_tasks(build)), 1, "the second run started a task:\n%s" % second.text())
         tasks = s.tasks(build)
         self.assertEqual([t["taskArn"] for t in tasks], [task["taskArn"]])
         cases = junit_cases(second.junit)
@@ -311,8 +316,7 @@ class Faults(unittest.TestCase):
         cases = junit_cases(r.junit)
         self.assertEqual(sorted(c["name"] for c in cases), ["case00", "case01", "case02"], cases)
         self.assertTrue(all(c["status"] == "passed" for c in cases), cases)
-        tokens = [c["request"].get("clientToken") for c in s.standin.calls
-                  if c["op"] == "RunTask" and any(t.get("value") == build for t in c["request"].get("tags", []))]
+        tokens = [q.get("clientToken") for q in s.run_tasks(build)]
         self.assertEqual(len(tokens), 2, tokens)
         self.assertNotEqual(tokens[0], tokens[1], "a new task needs a new clientToken")
 
@@ -369,7 +373,7 @@ class PolicyNeeded(unittest.TestCase):
             self.assertRegex(text, r"ecs RunTask: AccessDenied: User: arn:aws:iam::123456789012:user/ci is not "
                                    r"authorized to perform: ecs:RunTask")
             self.assertEqual(scene.tasks(build), [])
-            self.assertEqual(scene.standin.count("RunTask"), 1, "AccessDenied is not retried")
+            self.assertEqual(len(scene.run_tasks(build)), 1, "AccessDenied is not retried")
         finally:
             scene.close()
             shutil.rmtree(tmp, ignore_errors=True)
