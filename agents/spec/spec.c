@@ -734,15 +734,163 @@ static int parse_http(const json_t *v, const char *path, struct spec_probe *prob
 	return 0;
 }
 
+/*
+ * The C library compiles a regular expression by copying a repeated part once per repetition
+ * (glibc: "a{100}" is a hundred nodes, and a repetition of a repetition multiplies), so a short
+ * pattern can ask for gigabytes. Before regcomp() the pattern's size once repeated is estimated:
+ * every atom counts 1 times the bounds of the repetitions around it ('*', '+', '?' count 2,
+ * "{n,m}" counts m + 1, "{n,}" n + 2), and a repetition written straight after another ("a++",
+ * "a*{2}": undefined in POSIX) is refused. Returns the estimate, or -1 with *why set.
+ */
+#define SPEC_PATTERN_COST_MAX 20000.0
+
+static double pattern_seq(const char *s, size_t *i, int depth, const char **why);
+
+static double pattern_repeat(const char *s, size_t *i, const char **why)
+{
+	unsigned long n = 0, m = 0;
+	bool comma = false;
+	char c = s[*i];
+
+	if (c == '*' || c == '+' || c == '?') {
+		(*i)++;
+		return 2.0;
+	}
+	if (c != '{' || !isdigit((unsigned char)s[*i + 1]))
+		return 1.0;
+	(*i)++;
+	while (isdigit((unsigned char)s[*i]) && n < 100000)
+		n = n * 10 + (unsigned long)(s[(*i)++] - '0');
+	if (s[*i] == ',') {
+		comma = true;
+		(*i)++;
+		while (isdigit((unsigned char)s[*i]) && m < 100000)
+			m = m * 10 + (unsigned long)(s[(*i)++] - '0');
+	}
+	if (s[*i] != '}') {
+		*why = "a repetition \"{n,m}\" is not closed or too large";
+		return -1.0;
+	}
+	(*i)++;
+	if (!comma)
+		return (double)n + 1.0;
+	return m ? (double)m + 1.0 : (double)n + 2.0;
+}
+
+static double pattern_atom(const char *s, size_t *i, int depth, const char **why)
+{
+	double size = 1.0;
+
+	switch (s[*i]) {
+	case '(':
+		if (depth >= 64) {
+			*why = "groups are nested more than 64 deep";
+			return -1.0;
+		}
+		(*i)++;
+		size = pattern_seq(s, i, depth + 1, why);
+		if (size < 0)
+			return -1.0;
+		if (s[*i] == ')')
+			(*i)++;
+		return size + 1.0;
+	case '[':
+		(*i)++;
+		if (s[*i] == '^')
+			(*i)++;
+		if (s[*i] == ']')
+			(*i)++;
+		while (s[*i] && s[*i] != ']') {
+			if (s[*i] == '[' && (s[*i + 1] == ':' || s[*i + 1] == '=' || s[*i + 1] == '.')) {
+				char end = s[*i + 1];
+				*i += 2;
+				while (s[*i] && !(s[*i] == end && s[*i + 1] == ']'))
+					(*i)++;
+				if (s[*i])
+					*i += 2;
+				continue;
+			}
+			(*i)++;
+		}
+		if (s[*i])
+			(*i)++;
+		return 1.0;
+	case '\\':
+		(*i)++;
+		if (s[*i])
+			(*i)++;
+		return 1.0;
+	default:
+		(*i)++;
+		return 1.0;
+	}
+}
+
+static double pattern_seq(const char *s, size_t *i, int depth, const char **why)
+{
+	double total = 0.0;
+
+	while (s[*i] && s[*i] != ')') {
+		double atom, rep;
+		size_t next;
+
+		if (s[*i] == '|') {
+			(*i)++;
+			continue;
+		}
+		if ((atom = pattern_atom(s, i, depth, why)) < 0)
+			return -1.0;
+		if ((rep = pattern_repeat(s, i, why)) < 0)
+			return -1.0;
+		next = *i;
+		if (rep > 1.0 && pattern_repeat(s, &next, why) != 1.0) {
+			*why = "a repetition follows another (\"a++\", \"a*{2}\"): write one, or group the first";
+			return -1.0;
+		}
+		total += atom * rep;
+		if (total > SPEC_PATTERN_COST_MAX) {
+			*why = "the expression is too large once its repetitions are expanded (more than 20000 "
+			       "elements): use fewer or smaller repetitions";
+			return -1.0;
+		}
+	}
+	return total;
+}
+
+static int pattern_check(const char *s, const char **why)
+{
+	size_t i = 0;
+	double total = 0.0;
+
+	*why = NULL;
+	while (s[i]) {
+		double part = pattern_seq(s, &i, 0, why);
+
+		if (part < 0)
+			return -1;
+		total += part;
+		if (total > SPEC_PATTERN_COST_MAX) {
+			*why = "the expression is too large once its repetitions are expanded (more than 20000 "
+			       "elements): use fewer or smaller repetitions";
+			return -1;
+		}
+		if (s[i] == ')')
+			i++; /* an unmatched ')' is an ordinary character in an ERE */
+	}
+	return 0;
+}
+
 static int parse_log(const json_t *v, const char *path, struct spec_probe *probe,
 		     struct spec_error *err)
 {
-	const char *s;
+	const char *s, *why;
 	regex_t re;
 	int rc;
 
 	if (get_string(v, path, SPEC_PATTERN_MAX, false, &s, err) < 0)
 		return -1;
+	if (pattern_check(s, &why) < 0)
+		return fail(err, path, "regular expression refused: %s", why);
 	rc = regcomp(&re, s, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		char msg[200];

@@ -847,6 +847,16 @@ static void test_ready(void **state)
 	check_proc_error(P0 ",'ready':{'log':'('}", "processes[0].ready.log", "invalid regular expression: ");
 	check_proc_error(P0 ",'ready':{'log':'a{2,1}'}", "processes[0].ready.log", "invalid regular expression: ");
 	check_proc_error(P0 ",'ready':{'log':'[z-a]'}", "processes[0].ready.log", "invalid regular expression: ");
+	/* patterns whose compiled form would be huge (glibc copies a repeated part per repetition):
+	 * refused before regcomp, found by fuzz.spec ("a+++...+" took over 500 MB) */
+	check_proc_error(P0 ",'ready':{'log':'rea+++++++++++++++++++++++++++++++++++++++++++++++'}",
+			 "processes[0].ready.log", "regular expression refused: a repetition follows another");
+	check_proc_error(P0 ",'ready':{'log':'a*{2}'}", "processes[0].ready.log", "a repetition follows another");
+	check_proc_error(P0 ",'ready':{'log':'((a{30}){30}){30}'}", "processes[0].ready.log",
+			 "too large once its repetitions are expanded");
+	check_proc_error(P0 ",'ready':{'log':'x{99999999999}'}", "processes[0].ready.log", "regular expression refused");
+	spec_free(proc_ok(P0 ",'ready':{'log':'(a{100}){100}'}"));
+	spec_free(proc_ok(P0 ",'ready':{'log':'[[:alpha:]]+ ready [(+*]+ (x|y)*z{2,}'}"));
 	check_proc_error(P0 ",'ready':{'log':''}", "processes[0].ready.log", "must not be empty");
 	check_proc_error(P0 ",'ready':{'log':5}", "processes[0].ready.log", "expected a string, got an integer");
 	st = proc_ok(P0 ",'ready':{'log':'resuming normal operations|ready (to|for) connections$'}");
