@@ -47,10 +47,11 @@ void cleanup_usage(void)
 	       "\n"
 	       "  images   the images build ID used, deleted by digest from the config's\n"
 	       "           aws.ecr_repository: the images of the task definitions of the tasks tagged\n"
-	       "           stagevisor:build=ID (as long as ECS still lists them) and the images tagged\n"
-	       "           ID itself. An image that a running task started by stagevisor uses (a\n"
-	       "           playground, another build's stage) or that carries a release tag (v1.2.3)\n"
-	       "           is kept, and the output says why.\n"
+	       "           stagevisor:build=ID (as long as ECS still lists them), the images tagged\n"
+	       "           ID itself, and each stage's image with ${BUILD_ID} in stages.NAME.image\n"
+	       "           expanded to ID (e.g. site:tests-ID). An image that a running task started\n"
+	       "           by stagevisor uses (a playground, another build's stage) or that carries\n"
+	       "           a release tag (v1.2.3, 1.2.3, IMAGE-v1.2.3) is kept, and the output says why.\n"
 	       "  task definitions\n"
 	       "           revisions of the families stagevisor-* that stagevisor registered (they\n"
 	       "           carry its definition-hash tag) and that no running task uses are\n"
@@ -92,6 +93,16 @@ bool cleanup_release_tag(const char *tag)
 
 	if (!p || !cleanup_valid_tag(p))
 		return false;
+	/* PREFIX-vX.Y.Z: an image's release tag in a shared repository (the Jenkinsfile's
+	 * <image>-vX.Y.Z); after a prefix the v is required, so that no build id ending in digits
+	 * is taken for a release. */
+	{
+		const char *dash = strrchr(p, '-');
+		if (dash && dash[1] == 'v' && dash > p)
+			p = dash + 1;
+		else if (dash)
+			return false;
+	}
 	if (*p == 'v')
 		p++;
 	for (int part = 0; part < 3; part++) {
@@ -516,11 +527,37 @@ static void cleanup_images(struct cleanup *cl, const char *build_id)
 			return;
 	}
 	if (!cleanup_valid_tag(build_id)) {
-		printf("images: the build id %s is not an image tag: only its tasks' images are looked for\n", build_id);
+		printf("images: the build id %s is not an image tag: no image tagged with it is looked for\n", build_id);
 	} else {
 		char why[300];
 		snprintf(why, sizeof why, "tagged with the build id");
 		if ((k = cleanup_resolve(cl, build_id, "", &d, &itags)) < 0)
+			return;
+		if (k == 1)
+			cleanup_on_build_image(cl, d, itags, why, NULL);
+	}
+	/* The stages' images of this build by their tags: ${BUILD_ID} in stages.NAME.image expanded
+	 * as `run` expands it (taskdef_expand_image), so they are found after ECS has forgotten the
+	 * build's stopped tasks (about an hour after they stop). */
+	for (i = 0; i < cl->p->nstages; i++) {
+		const struct pipeline_stage *st = &cl->p->stages[i];
+		char img[TASKDEF_IMAGE_MAX + 1], e[512], itag[TASKDEF_IMAGE_TAG_MAX + 2], idig[200], why[300];
+
+		if (!strstr(st->image, "${" TASKDEF_BUILD_ID_VAR "}"))
+			continue;
+		if (taskdef_expand_image(st, build_id, img, sizeof img, e, sizeof e) < 0) {
+			printf("images: %s: not looked for\n", e);
+			continue;
+		}
+		if (cleanup_image_ref(img, cl->p->aws.region, cl->p->aws.ecr_repository, itag, sizeof itag, idig,
+				      sizeof idig) != 1 || (!itag[0] && !idig[0])) {
+			printf("images: stages.%s.image %s is not an image of ECR repository %s in %s: not looked for\n",
+			       st->name, img, cl->p->aws.ecr_repository, cl->p->aws.region);
+			continue;
+		}
+		snprintf(why, sizeof why, "tagged %s (stages.%s.image for build %s)", itag[0] ? itag : idig, st->name,
+			 build_id);
+		if ((k = cleanup_resolve(cl, itag, idig, &d, &itags)) < 0)
 			return;
 		if (k == 1)
 			cleanup_on_build_image(cl, d, itags, why, NULL);

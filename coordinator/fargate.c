@@ -33,7 +33,9 @@ struct fargate {
 	struct run_core *core;
 	const struct run_options *opt;
 	struct pipeline *p;
-	const struct pipeline_stage *st;
+	const struct pipeline_stage *st; /* the config's stage with its image expanded (stage) */
+	struct pipeline_stage stage;
+	char image[TASKDEF_IMAGE_MAX + 1];
 	struct aws_client *aws;
 	struct taskwatch *watch;
 	struct event *ev_int, *ev_term, *ev_tick, *ev_check;
@@ -563,6 +565,13 @@ static int fg_setup(struct fargate *f, int *usage)
 		*usage = REPORT_USAGE;
 		return -1;
 	}
+	/* ${BUILD_ID} in the image: this build's image, in the definition registered and run. */
+	if (taskdef_stage_for_build(f->st, f->opt->build_id, &f->stage, f->image, sizeof f->image, err, sizeof err) < 0) {
+		fprintf(stderr, "stagevisor run: --config %s: %s\n", f->opt->config, err);
+		*usage = REPORT_USAGE;
+		return -1;
+	}
+	f->st = &f->stage;
 	/* The spec by the agent itself, before anything is started or written. */
 	agent = f->opt->agent ? f->opt->agent : local_default_agent(agentbuf, sizeof agentbuf);
 	if (speccheck_run(agent, f->st->spec_path, f->st->spec_path ? NULL : f->st->spec_text, msg, sizeof msg) ==

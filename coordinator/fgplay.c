@@ -41,6 +41,7 @@
 
 struct fgp_options {
 	const char *action, *config, *name, *stage, *state_dir, *scheme, *agent;
+	const char *build_id; /* up: expands ${BUILD_ID} in the stage's image */
 	struct fgplay_aws aws;
 	unsigned timeout_s;
 	bool json;
@@ -67,6 +68,9 @@ void fgplay_usage(void)
 	       "  --stage NAME        the config's stage to run (default \"playground\"); its spec\n"
 	       "                      must have \"mode\": \"service\"; ${NAME} ${SLUG} ${HOST} ${URL}\n"
 	       "                      in the spec's strings are expanded\n"
+	       "  --build-id ID       up: the build whose image runs: ${BUILD_ID} in the stage's\n"
+	       "                      image becomes ID made an image tag (default: $BUILD_TAG;\n"
+	       "                      needed only when the image has ${BUILD_ID})\n"
 	       "  --timeout S         up: wait at most S s for ready (default 600)\n"
 	       "  --scheme http|https the URL's scheme (default https)\n"
 	       "  --state-dir DIR     where task-definition registration locks are kept\n"
@@ -562,7 +566,7 @@ static int fgp_up(struct fgp *g)
 	struct event *ev_tick = NULL, *ev_int = NULL, *ev_term = NULL;
 	json_t *all = NULL, *mine = NULL, *task = NULL;
 	char err[1024], stream_id[32], token[PR_TOKEN_LEN + 1], agent_url[FGP_URL_MAX], client_token[44];
-	char build_id[96], ip[64], when[32];
+	char build_id[96], ip[64], when[32], image[TASKDEF_IMAGE_MAX + 1];
 	char *def_arn = NULL;
 	unsigned char random[PR_TOKEN_RANDOM];
 	struct taskdef_run run;
@@ -578,6 +582,13 @@ static int fgp_up(struct fgp *g)
 		rc = REPORT_USAGE;
 		goto done;
 	}
+	/* ${BUILD_ID} in the image: the build's image (taskdef_expand_image, as `run` does). */
+	if (taskdef_expand_image(&st, g->opt.build_id, image, sizeof image, err, sizeof err) < 0) {
+		fprintf(stderr, "stagevisor playground up: %s: %s\n", g->opt.config, err);
+		rc = REPORT_USAGE;
+		goto done;
+	}
+	st.image = image;
 	/* The spec as the agent will get it, checked by the agent itself before anything starts. */
 	{
 		char agentbuf[PATH_MAX], msg[SPECCHECK_OUTPUT_MAX];
@@ -877,7 +888,7 @@ static int fgp_list(struct fgp *g)
 int fgplay_command(int argc, char **argv)
 {
 	enum { O_BACKEND = 256, O_CONFIG, O_NAME, O_STAGE, O_STATE, O_TIMEOUT, O_JSON, O_SCHEME, O_AGENT, O_PROFILE,
-	       O_REGION, O_ENDPOINT, O_HELP };
+	       O_REGION, O_ENDPOINT, O_BUILD_ID, O_HELP };
 	static const struct option longopts[] = {
 		{"backend", required_argument, NULL, O_BACKEND}, {"config", required_argument, NULL, O_CONFIG},
 		{"name", required_argument, NULL, O_NAME}, {"stage", required_argument, NULL, O_STAGE},
@@ -885,7 +896,8 @@ int fgplay_command(int argc, char **argv)
 		{"json", no_argument, NULL, O_JSON}, {"scheme", required_argument, NULL, O_SCHEME},
 		{"agent", required_argument, NULL, O_AGENT}, {"profile", required_argument, NULL, O_PROFILE},
 		{"region", required_argument, NULL, O_REGION}, {"endpoint-url", required_argument, NULL, O_ENDPOINT},
-		{"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
+		{"build-id", required_argument, NULL, O_BUILD_ID}, {"help", no_argument, NULL, O_HELP},
+		{NULL, 0, NULL, 0}};
 	struct fgp g;
 	struct pipeline_error pe;
 	char err[1024];
@@ -912,6 +924,7 @@ int fgplay_command(int argc, char **argv)
 		case O_STATE: g.opt.state_dir = optarg; break;
 		case O_JSON: g.opt.json = true; break;
 		case O_AGENT: g.opt.agent = optarg; break;
+		case O_BUILD_ID: g.opt.build_id = optarg; break;
 		case O_PROFILE: g.opt.aws.profile = optarg; break;
 		case O_REGION: g.opt.aws.region = optarg; break;
 		case O_ENDPOINT: g.opt.aws.endpoint_url = optarg; break;
@@ -943,6 +956,8 @@ int fgplay_command(int argc, char **argv)
 		fprintf(stderr, "stagevisor playground: unknown action %s (up, down, list)\n", g.opt.action);
 		return REPORT_USAGE;
 	}
+	if (!g.opt.build_id || !*g.opt.build_id)
+		g.opt.build_id = getenv("BUILD_TAG");
 	if (!g.opt.config) {
 		fprintf(stderr, "stagevisor playground %s: --backend fargate needs --config FILE\n", g.opt.action);
 		return REPORT_USAGE;

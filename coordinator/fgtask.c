@@ -131,12 +131,19 @@ int fgtask_ensure_definition(struct aws_client *c, const struct pipeline *p,
 			     bool *registered, char *err, size_t errlen)
 {
 	char hash[17], dir[PATH_MAX], lock[PATH_MAX + 300];
-	char *family = taskdef_family(st);
-	json_t *req = taskdef_register_request(p, st, hash);
+	char *family, *found;
+	json_t *req;
 	int fd = -1, k, rc = -1;
 
 	*arn = NULL;
 	*registered = false;
+	/* The caller expands ${BUILD_ID} (taskdef_stage_for_build): never register it as text. */
+	if ((found = strstr(st->image, "${"))) {
+		snprintf(err, errlen, "stages.%s.image: %.40s is not expanded", st->name, found);
+		return -1;
+	}
+	family = taskdef_family(st);
+	req = taskdef_register_request(p, st, hash);
 	if (!family || !req) {
 		snprintf(err, errlen, "out of memory");
 		goto out;

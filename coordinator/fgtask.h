@@ -28,6 +28,7 @@
  * The stage's task definition, registered only when none with the same hash tag exists
  * (DescribeTaskDefinition of the family's latest ACTIVE revision, include TAGS). Registration
  * holds an flock on STATE/fargate/register-<family>.lock. *arn receives the revision's ARN.
+ * st->image must have ${BUILD_ID} expanded (taskdef_stage_for_build): a placeholder left is -1.
  * 0, or -1 with err.
  */
 int fgtask_ensure_definition(struct aws_client *c, const struct pipeline *p,

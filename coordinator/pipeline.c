@@ -547,6 +547,19 @@ static int parse_stage(const char *name, const json_t *obj, const char *dir, boo
 		path_key(p, path, "image");
 		return fail(err, p, "must not contain spaces");
 	}
+	/* ${BUILD_ID} is the one placeholder (expanded per run by taskdef_expand_image); any other
+	 * '$' is a typo or a placeholder we do not know, and never valid in an image reference. */
+	for (const char *d = strchr(st->image, '$'); d; d = strchr(d, '$')) {
+		if (strncmp(d, "${BUILD_ID}", 11) == 0) {
+			d += 11;
+			continue;
+		}
+		path_key(p, path, "image");
+		if (d[1] == '{' && strchr(d, '}'))
+			return fail(err, p, "unknown placeholder %.*s (the only one is ${BUILD_ID})",
+				    (int)(strchr(d, '}') - d + 1 > 40 ? 40 : strchr(d, '}') - d + 1), d);
+		return fail(err, p, "a '$' that is not the placeholder ${BUILD_ID}");
+	}
 	if (!pipeline_fargate_size_ok(st->cpu, st->memory, why, sizeof why)) {
 		path_key(p, path, strstr(why, "cpu value") ? "cpu" : "memory");
 		return fail(err, p, "%s", why);

@@ -7,6 +7,8 @@
 
 #include <openssl/evp.h>
 
+#include "placeholder.h"
+
 static void sha256_hex(const void *data, size_t len, char *hex, size_t ndigits)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -39,6 +41,72 @@ void taskdef_tag_value(const char *in, char *out, size_t len)
 		out[o++] = ok && c ? (char)c : '_';
 	}
 	out[o] = '\0';
+}
+
+void taskdef_image_tag(const char *build_id, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (len == 0)
+		return;
+	for (; build_id && *build_id && o + 1 < len && o < TASKDEF_IMAGE_TAG_MAX; build_id++) {
+		unsigned char c = (unsigned char)*build_id;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+			  c == '.' || c == '-';
+		out[o] = ok ? (char)c : '-';
+		if (o == 0 && (out[0] == '.' || out[0] == '-'))
+			out[0] = '_';
+		o++;
+	}
+	out[o] = '\0';
+}
+
+int taskdef_expand_image(const struct pipeline_stage *st, const char *build_id, char *out, size_t outlen,
+			 char *err, size_t errlen)
+{
+	char tag[TASKDEF_IMAGE_TAG_MAX + 1];
+	struct placeholder_var var = {TASKDEF_BUILD_ID_VAR, tag};
+	const char *name, *colon, *end;
+	unsigned used = 0;
+	char *x;
+
+	taskdef_image_tag(build_id, tag, sizeof tag);
+	if (strstr(st->image, "${" TASKDEF_BUILD_ID_VAR "}") && !tag[0]) {
+		snprintf(err, errlen, "stages.%s.image: it has ${%s} but the run has no build id (--build-id ID or "
+			 "BUILD_TAG)", st->name, TASKDEF_BUILD_ID_VAR);
+		return -1;
+	}
+	x = placeholder_expand(st->image, &var, 1, outlen ? outlen - 1 : 0, &used);
+	if (!x) {
+		snprintf(err, errlen, "stages.%s.image: too long with ${%s} expanded", st->name, TASKDEF_BUILD_ID_VAR);
+		return -1;
+	}
+	/* The tag: after the last ':' of the last path component, up to an '@digest'. */
+	name = strrchr(x, '/');
+	name = name ? name + 1 : x;
+	end = strchr(name, '@');
+	end = end ? end : name + strlen(name);
+	colon = memchr(name, ':', (size_t)(end - name));
+	if (used && colon && (size_t)(end - colon - 1) > TASKDEF_IMAGE_TAG_MAX) {
+		snprintf(err, errlen, "stages.%s.image: the tag %.*s is longer than %u characters with ${%s} "
+			 "expanded (build id %s)", st->name, (int)(end - colon - 1 > 60 ? 60 : end - colon - 1), colon + 1,
+			 TASKDEF_IMAGE_TAG_MAX, TASKDEF_BUILD_ID_VAR, build_id);
+		free(x);
+		return -1;
+	}
+	snprintf(out, outlen, "%s", x);
+	free(x);
+	return 0;
+}
+
+int taskdef_stage_for_build(const struct pipeline_stage *st, const char *build_id, struct pipeline_stage *copy,
+			    char *image, size_t imagelen, char *err, size_t errlen)
+{
+	if (taskdef_expand_image(st, build_id, image, imagelen, err, errlen) < 0)
+		return -1;
+	*copy = *st;
+	copy->image = image;
+	return 0;
 }
 
 static json_t *tag(const char *key, const char *value)

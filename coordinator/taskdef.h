@@ -64,6 +64,29 @@ void taskdef_client_token(const char *build_id, const char *stage, char out[44])
  * at most TASKDEF_TAG_VALUE_MAX bytes. */
 void taskdef_tag_value(const char *in, char *out, size_t len);
 
+/* The image placeholder: `${BUILD_ID}` in stages.NAME.image (pipeline.c accepts no other). */
+#define TASKDEF_BUILD_ID_VAR "BUILD_ID"
+#define TASKDEF_IMAGE_TAG_MAX 128u          /* Docker's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+#define TASKDEF_IMAGE_MAX 1280u             /* an expanded image reference, NUL excluded */
+
+/* A build id made a valid image tag: every byte outside [A-Za-z0-9_.-] becomes '-', a leading
+ * '.' or '-' becomes '_', and it is cut at TASKDEF_IMAGE_TAG_MAX bytes (and at len - 1). An
+ * empty or NULL build id gives "". The Jenkinsfile makes $BUILD_TAG a tag the same way. */
+void taskdef_image_tag(const char *build_id, char *out, size_t len);
+
+/* The stage image with `${BUILD_ID}` expanded to taskdef_image_tag(build_id), into out (at most
+ * outlen - 1 bytes). 0, or -1 with a reason naming stages.NAME.image in err: the image has the
+ * placeholder and build_id is NULL or empty, or the expanded tag is longer than 128 bytes, or it
+ * does not fit. An image without the placeholder is copied unchanged. */
+int taskdef_expand_image(const struct pipeline_stage *st, const char *build_id, char *out, size_t outlen,
+			 char *err, size_t errlen);
+
+/* *copy = *st with copy->image pointing at image (expanded as above; the caller's buffer of
+ * imagelen bytes, TASKDEF_IMAGE_MAX + 1 is enough): what `run` and `playground up` register and
+ * run, so the definition's hash changes with the build. 0, or -1 with err as above. */
+int taskdef_stage_for_build(const struct pipeline_stage *st, const char *build_id, struct pipeline_stage *copy,
+			    char *image, size_t imagelen, char *err, size_t errlen);
+
 /* The task definition's hash tag, if any, from a DescribeTaskDefinition "tags" array. */
 const char *taskdef_hash_from_tags(const json_t *tags);
 

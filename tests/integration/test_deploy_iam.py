@@ -12,13 +12,18 @@
 - coordinator-policy.json is exactly what the coordinator's code calls: every AWS operation
   named in coordinator/*.c is allowed, and every allowed action is called (or listed below).
 - The ARNs in the policies name the roles, repository, log group and zone of
-  deploy/pipeline.example.json."""
+  deploy/pipeline.example.json, and the S3 ARNs the Jenkinsfile's Nightly buckets and prefixes.
+- The templates' images are the example config's with ${BUILD_ID} as a release (v1.0.0)."""
 import glob
 import json
 import os
 import re
 import subprocess
+import sys
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import groovy_decl  # noqa: E402
 
 try:
     import botocore.session
@@ -98,7 +103,8 @@ class TaskDefinitionTemplates(unittest.TestCase):
     def setUpClass(cls):
         cls.model = botocore.session.get_session().get_service_model("ecs")
         cls.shape = cls.model.operation_model("RegisterTaskDefinition").input_shape
-        out = subprocess.run([DUMP, os.path.join(SRC, "deploy", "pipeline.example.json")], capture_output=True,
+        # The templates name a release's images: the config's ${BUILD_ID} as the Deploy stage's v1.0.0.
+        out = subprocess.run([DUMP, os.path.join(SRC, "deploy", "pipeline.example.json"), "v1.0.0"], capture_output=True,
                              text=True, timeout=60)
         if out.returncode != 0:
             raise AssertionError("taskdef_dump failed: " + out.stderr)
@@ -241,6 +247,37 @@ class IamDocuments(unittest.TestCase):
             self.assertEqual(td["executionRoleArn"], cfg["execution_role_arn"])
             self.assertEqual(td["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"],
                              cfg["log_group"])
+
+    def test_s3_arns_are_the_jenkinsfiles_buckets(self):
+        """The Nightly stage's buckets and prefixes (the Jenkinsfile's environment) are what
+        nightly-scripts-policy.json allows, and the dump prefix what task-policy.json reads."""
+        with open(os.path.join(SRC, "deploy", "Jenkinsfile")) as f:
+            (pipeline,) = groovy_decl.parse(f.read()).sections("pipeline")
+        env = {c.name: c.first_string() for c in pipeline.section("environment").children()}
+        dumps = (env["DB_DUMP_BUCKET"], env["DB_DUMP_PREFIX"])
+        assets = (env["ASSETS_BUCKET"], env["ASSETS_PREFIX"])
+
+        def s3(path):
+            doc = load(os.path.join(IAM, path))
+            res = {r for st in statements(doc) for r in as_list(st.get("Resource", []))}
+            prefixes = {(r, p) for st in statements(doc) if "s3:ListBucket" in as_list(st["Action"])
+                        for r in as_list(st["Resource"])
+                        for p in as_list(st.get("Condition", {}).get("StringLike", {}).get("s3:prefix", []))}
+            return res, prefixes
+
+        nightly, nightly_list = s3("nightly-scripts-policy.json")
+        task, task_list = s3("task-policy.json")
+        for bucket, prefix in (dumps, assets):
+            self.assertTrue(prefix.endswith("/"), prefix)
+            self.assertIn("arn:aws:s3:::%s/%s*" % (bucket, prefix), nightly)
+            self.assertIn(("arn:aws:s3:::%s" % bucket, prefix), nightly_list)
+            self.assertIn(("arn:aws:s3:::%s" % bucket, prefix + "*"), nightly_list)
+        self.assertIn("arn:aws:s3:::%s/%s*" % dumps, task)
+        self.assertIn(("arn:aws:s3:::%s" % dumps[0], dumps[1] + "*"), task_list)
+        # every S3 ARN of the two documents is one of those buckets
+        buckets = {dumps[0], assets[0]}
+        for r in nightly | task:
+            self.assertIn(r[len("arn:aws:s3:::"):].split("/")[0], buckets, r)
 
 
 if __name__ == "__main__":

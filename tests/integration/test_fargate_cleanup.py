@@ -247,6 +247,57 @@ class Cleanup(unittest.TestCase):
         self.assertEqual(State(self.moto).images, before.images)
         self.assertNotIn("deleted image", r.stdout)
 
+    def test_stage_images_found_by_tag(self):
+        """The Jenkinsfile's images: one repository, tags <image>-<build id made a tag>, the config's
+        stages naming them with ${BUILD_ID}. No task is listed (ECS forgets stopped tasks after an
+        hour): cleanup finds them by tag alone, keeps the release-tagged one and another build's."""
+        self.start(awsfake.coordinator_policy(ROOT), images_only=True)
+        ecr = self.moto.admin_client("ecr")
+        ecr.create_repository(repositoryName="other")
+        build = "jenkins-site/feature%2Fx-3"      # Jenkins' BUILD_TAG of a branch feature/x
+        tag = "jenkins-site-feature-2Fx-3"        # the same made an image tag, as the Jenkinsfile does
+        d = {}
+        for name, repo, tags in (("tests", REPO, ["tests-" + tag]), ("analysis", REPO, ["analysis-" + tag]),
+                                 ("playground", REPO, ["playground-" + tag, "playground-v2.0.0"]),
+                                 ("tests-b0", REPO, ["tests-jenkins-site-main-2"]),
+                                 ("elsewhere", "other", ["tests-" + tag])):
+            for t in tags:
+                d[name] = ecr.put_image(repositoryName=repo, imageManifest=manifest("stage-" + name),
+                                        imageTag=t)["image"]["imageId"]["imageDigest"]
+        with open(self.config) as f:
+            cfg = json.load(f)
+        spec = cfg["stages"]["tests"]["spec"]
+        cfg["stages"] = {
+            st: {"image": "%s/%s:%s-${BUILD_ID}" % (REGISTRY, REPO, st), "cpu": 256, "memory": 512, "spec": spec}
+            for st in ("tests", "analysis", "playground")}
+        cfg["stages"]["remote"] = {"image": "%s/other:tests-${BUILD_ID}" % REGISTRY, "cpu": 256, "memory": 512,
+                                   "spec": spec}
+        with open(self.config, "w") as f:
+            json.dump(cfg, f)
+        before = State(self.moto)
+
+        dry = self.cleanup("--build-id", build, "--dry-run")
+        self.assertEqual(dry.returncode, 0, dry.stderr + dry.stdout)
+        self.assertEqual(State(self.moto), before, "--dry-run changed something:\n" + dry.stdout)
+        self.assertIn("would delete image %s (tags tests-%s): tagged tests-%s (stages.tests.image for build %s)"
+                      % (d["tests"], tag, tag, build), dry.stdout)
+
+        r = self.cleanup("--build-id", build)
+        self.assertEqual(r.returncode, 0, r.stderr + r.stdout)
+        after = State(self.moto)
+        for st in ("tests", "analysis"):
+            self.assertIn("deleted image %s (tags %s-%s): tagged %s-%s (stages.%s.image for build %s)"
+                          % (d[st], st, tag, st, tag, st, build), r.stdout)
+            self.assertNotIn(d[st], after.images)
+        self.assertIn("kept image %s (tags playground-%s, playground-v2.0.0): it carries the release tag "
+                      "playground-v2.0.0" % (d["playground"], tag), r.stdout)
+        self.assertEqual(after.images.get(d["playground"]), sorted(["playground-" + tag, "playground-v2.0.0"]))
+        self.assertEqual(after.images.get(d["tests-b0"]), ["tests-jenkins-site-main-2"])
+        self.assertIn("images: stages.remote.image %s/other:tests-%s is not an image of ECR repository %s"
+                      % (REGISTRY, tag, REPO), r.stdout)
+        self.assertEqual(after.other, 1)
+        self.assertIn("done: images 2 deleted, 1 kept", r.stdout)
+
     def test_usage_errors(self):
         self.tmp = awsfake.tmpdir()
         env = awsfake.base_env(self.tmp)

@@ -223,7 +223,8 @@ class FargatePlayground(unittest.TestCase):
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json", command=None, spec=None):
+    def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json", command=None, spec=None,
+               image="site:playground"):
         """A pipeline config whose playground stage serves http.server on web_port (or runs
         command instead)."""
         spec_ = {"version": 1, "stage": "playground", "mode": "service", "stop_timeout": 5,
@@ -241,7 +242,7 @@ class FargatePlayground(unittest.TestCase):
                        "ecr_repository": "site", "route53": {"zone_id": self.zone, "domain": DOMAIN}},
                "coordinator": {"advertise": "https://127.0.0.1", "listen": "127.0.0.1", "ports": [ports, ports]},
                "playgrounds": {"close_of_business": "19:00", "timezone": "Europe/London", "max": pg_max},
-               "stages": {"playground": {"image": "site:playground", "cpu": 256, "memory": 512, "stop_timeout": 5,
+               "stages": {"playground": {"image": image, "cpu": 256, "memory": 512, "stop_timeout": 5,
                                          "spec": spec}}}
         path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
@@ -288,10 +289,11 @@ class FargatePlayground(unittest.TestCase):
         # up: the record holds the task's IP, INSYNC was waited for, the URL is the last line.
         # Two `up`s of one branch at once on this host: one task; the second waits for the first
         # (the lock in the state directory) and then finds its playground.
-        cfg1 = self.config(port1, pg_max=2, name="p1.json")
+        # The image the build pushed: ${BUILD_ID} is --build-id made an image tag.
+        cfg1 = self.config(port1, pg_max=2, name="p1.json", image="site:playground-${BUILD_ID}")
         before = time.time()
         argv = [coord_path(), "playground", "up", "--backend", "fargate", "--config", cfg1, "--name", "main",
-                "--state-dir", os.path.join(self.tmp, "state")]
+                "--state-dir", os.path.join(self.tmp, "state"), "--build-id", "jenkins-site/main-5"]
         procs = [subprocess.Popen(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(2)]
         outs = [pr.communicate(timeout=240) for pr in procs]
@@ -315,6 +317,8 @@ class FargatePlayground(unittest.TestCase):
         [task] = self.playground_tasks("main")
         ip = [d["value"] for a in task["attachments"] for d in a["details"] if d["name"] == "privateIPv4Address"][0]
         self.assertEqual(self.records().get("main." + DOMAIN), [ip])
+        td = self.moto.scene("ecs").describe_task_definition(taskDefinition=task["taskDefinitionArn"])
+        self.assertEqual(td["taskDefinition"]["containerDefinitions"][0]["image"], "site:playground-jenkins-site-main-5")
         tags = tags_of(task)
         self.assertEqual(tags["stagevisor:playground"], "main")
         self.assertEqual(tags["stagevisor:stage"], "playground")
@@ -521,6 +525,15 @@ class FargatePlayground(unittest.TestCase):
                     "--name", "x", "--stage", "nope")
         self.assertEqual(p.returncode, 2)
         self.assertIn("stages.nope: no such stage", p.stderr)
+        # ${BUILD_ID} in the image without --build-id or BUILD_TAG: exit 2, nothing started.
+        before = len(self.tasks())
+        env = dict(self.env)
+        env.pop("BUILD_TAG", None)
+        p = self.sv("playground", "up", "--backend", "fargate", "--config",
+                    self.config(name="b.json", image="site:playground-${BUILD_ID}"), "--name", "x", env=env)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("stages.playground.image: it has ${BUILD_ID} but the run has no build id", p.stderr)
+        self.assertEqual(len(self.tasks()), before)
         # The spec is checked by the agent before anything starts: nothing runs.
         before = len(self.tasks())
         bad = {"version": 1, "stage": "playground", "mode": "service",

@@ -61,9 +61,11 @@ def test_passing_stage(tmp):
         fg.launcher()
         site = ft.phpunit_suite(tmp, passed=3)
         first, last = ft.free_port_range(3)
-        cfg = fg.config({"unit": ft.phpunit_spec(site, "unit")}, ports=(first, last))
+        # the image the build pushed: ${BUILD_ID} becomes the build id made an image tag
+        cfg = fg.config({"unit": {"image": "site:unit-${BUILD_ID}", "cpu": 256, "memory": 512, "stop_timeout": 20,
+                                  "spec": ft.phpunit_spec(site, "unit")}}, ports=(first, last))
         junit = os.path.join(tmp, "unit.xml")
-        r = fg.run(cfg, "unit", build="jenkins-site-main-11", args=["--junit", junit],
+        r = fg.run(cfg, "unit", build="jenkins-site/main-11", args=["--junit", junit],
                    env=fg.env(BRANCH_NAME="main"))
         rc = r.wait(180)
         check(rc == 0, "exit %s\n%s" % (rc, r.text()))
@@ -73,8 +75,11 @@ def test_passing_stage(tmp):
         tasks = fg.tasks()
         check(len(tasks) == 1, "%d tasks" % len(tasks))
         t = tasks[0]
-        check(ft.tag(t, "stagevisor:build") == "jenkins-site-main-11" and ft.tag(t, "stagevisor:stage") == "unit"
+        check(ft.tag(t, "stagevisor:build") == "jenkins-site/main-11" and ft.tag(t, "stagevisor:stage") == "unit"
               and ft.tag(t, "stagevisor:branch") == "main", t.get("tags"))
+        td = fg.ecs.describe_task_definition(taskDefinition=t["taskDefinitionArn"])["taskDefinition"]
+        image = td["containerDefinitions"][0]["image"]
+        check(image == "site:unit-jenkins-site-main-11", image)
         env = {e["name"]: e["value"] for e in t["overrides"]["containerOverrides"][0]["environment"]}
         check(env["STAGEVISOR_URL"] == "https://127.0.0.1:%d/" % first, env["STAGEVISOR_URL"])
         check(r.saw("task definition") and r.saw("registered"), r.text())

@@ -12,7 +12,9 @@ stagevisor cleanup } }`; stage names unique, as Jenkins requires. The version sc
 out of the Jenkinsfile and run against a real git repository. The parser itself is tested on
 the constructs that defeat grep (braces in strings and comments, unbalanced files).
 """
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -174,6 +176,49 @@ class JenkinsfileTest(unittest.TestCase):
         broken = text.replace("parallel {", "parallel ", 1)
         with self.assertRaises(gd.ParseError):
             gd.parse(broken)
+
+    def env(self):
+        (pipeline,) = gd.parse(load()).sections("pipeline")
+        return {c.name: c.first_string() for c in pipeline.section("environment").children()}
+
+    def test_images_are_the_configs(self):
+        """The Build stage pushes what the example config's stages run: one repository (the
+        config's aws.ecr_repository), tags IMAGE-TAG where the config has IMAGE-${BUILD_ID}."""
+        with open(os.path.join(SRC, "deploy", "pipeline.example.json")) as f:
+            cfg = json.load(f)
+        env = self.env()
+        self.assertEqual(env["ECR_REPOSITORY"], cfg["aws"]["ecr_repository"])
+        self.assertEqual(env["AWS_REGION"], cfg["aws"]["region"])
+        top = stage_map(check_pipeline(load()).section("stages"))
+        (build,) = [s for s in sh_scripts(top["Build"]) if "docker push" in s]
+        loop = re.search(r"for image in ([a-z ]+); do", build).group(1).split()
+        self.assertIn('docker push "$registry/$ECR_REPOSITORY:$image-$tag"', build)
+        for stage, st in cfg["stages"].items():
+            self.assertIn(stage, loop, "the Build stage builds no image for stage %s" % stage)
+            self.assertRegex(st["image"], r"^\d{12}\.dkr\.ecr\.%s\.amazonaws\.com/%s:%s-\$\{BUILD_ID\}$"
+                             % (re.escape(env["AWS_REGION"]), re.escape(env["ECR_REPOSITORY"]), stage))
+        (deploy,) = [s for s in sh_scripts(top["Deploy"]) if "docker tag" in s]
+        self.assertIn('"$registry/$ECR_REPOSITORY:$image-$tag" "$registry/$ECR_REPOSITORY:$image-$NEXT_VERSION"',
+                      deploy)
+
+    def test_image_tag_is_the_coordinators(self):
+        """The tag line of Build and Deploy, run by bash, makes $BUILD_TAG the tag stagevisor's
+        ${BUILD_ID} expands to (taskdef_image_tag: the same cases as tests/unit test_taskdef.c)."""
+        top = stage_map(check_pipeline(load()).section("stages"))
+        lines = set()
+        for name in ("Build", "Deploy"):
+            for s in sh_scripts(top[name]):
+                lines.update(ln.strip() for ln in s.splitlines() if ln.strip().startswith("tag="))
+        self.assertEqual(len(lines), 1, "Build and Deploy make the tag the same way: %s" % lines)
+        (line,) = lines
+        cases = {"jenkins-site-PR-12-7": "jenkins-site-PR-12-7",
+                 "jenkins-site-feature%2Fx y_1.2": "jenkins-site-feature-2Fx-y_1.2",
+                 "-x": "_x", ".x": "_x", "\u00e9t\u00e9": "_-t--", "b" * 300: "b" * 128}
+        for build_tag, want in cases.items():
+            out = subprocess.run(["bash", "-c", line + '\nprintf "%s" "$tag"'], capture_output=True,
+                                 env=dict(os.environ, BUILD_TAG=build_tag, LC_ALL="C.UTF-8"), timeout=30)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(out.stdout.decode(), want, build_tag)
 
     def test_version_script(self):
         script = version_script(check_pipeline(load()))

@@ -80,6 +80,15 @@ static void release_tags(void **state)
 	assert_true(cleanup_release_tag("v10.0.123"));
 	assert_false(cleanup_release_tag("v1.2"));
 	assert_false(cleanup_release_tag("v1.2.3-rc1"));
+	/* an image's release in the shared repository: <image>-vX.Y.Z (the Jenkinsfile's Deploy) */
+	assert_true(cleanup_release_tag("tests-v1.2.3"));
+	assert_true(cleanup_release_tag("unit-tests-v0.10.2"));
+	assert_false(cleanup_release_tag("tests-1.2.3"));
+	assert_false(cleanup_release_tag("tests-v1.2"));
+	assert_false(cleanup_release_tag("tests-v1.2.3x"));
+	assert_false(cleanup_release_tag("tests-jenkins-site-7"));
+	assert_false(cleanup_release_tag("tests-v1.2.3-jenkins-site-7"));
+	assert_false(cleanup_release_tag("-v1.2.3"));
 	assert_false(cleanup_release_tag("jenkins-site-7"));
 	assert_false(cleanup_release_tag("v.1.2"));
 	assert_false(cleanup_release_tag(""));

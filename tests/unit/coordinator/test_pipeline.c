@@ -162,6 +162,10 @@ static const struct bad_case bad_cases[] = {
 	{"stages.tests.spec", NULL, "stages.tests.spec", "is required"},
 	{"stages.tests.imgae", "\"x\"", "stages.tests.imgae", "unknown field"},
 	{"stages.tests.image", "\"site tests\"", "stages.tests.image", "spaces"},
+	{"stages.tests.image", "\"site:tests-${BUILD}\"", "stages.tests.image", "unknown placeholder ${BUILD}"},
+	{"stages.tests.image", "\"site:tests-${build_id}\"", "stages.tests.image", "unknown placeholder ${build_id}"},
+	{"stages.tests.image", "\"site:tests-$BUILD_ID\"", "stages.tests.image", "not the placeholder ${BUILD_ID}"},
+	{"stages.tests.image", "\"site:${BUILD_ID}-$${BUILD_ID}\"", "stages.tests.image", "not the placeholder"},
 	{"stages.Tests", "{}", "stages.Tests", "[a-z0-9_-]"},
 	{"stages.tests", "1", "stages.tests", "must be an object"},
 	{"version", "2", "version", "not known"},
@@ -216,6 +220,30 @@ static void test_bad_fields(void **state)
 		free(text);
 		json_decref(doc);
 	}
+}
+
+/* ${BUILD_ID} in an image is accepted and kept as it is (the Fargate backend expands it per run). */
+static void test_image_placeholder(void **state)
+{
+	json_t *doc = json_loads(base_doc, 0, NULL);
+	struct pipeline_error err;
+	struct pipeline *p;
+	char *text;
+
+	(void)state;
+	apply(doc, "stages.tests.image", "\"123.dkr.ecr.eu-west-1.amazonaws.com/site:tests-${BUILD_ID}\"");
+	apply(doc, "stages.analysis.image", "\"site:${BUILD_ID}-analysis-${BUILD_ID}\"");
+	text = json_dumps(doc, 0);
+	p = parse(text, &err);
+	if (!p)
+		fprintf(stderr, "%s: %s\n", err.path, err.text);
+	assert_non_null(p);
+	assert_string_equal(pipeline_find_stage(p, "tests")->image,
+			    "123.dkr.ecr.eu-west-1.amazonaws.com/site:tests-${BUILD_ID}");
+	assert_string_equal(pipeline_find_stage(p, "analysis")->image, "site:${BUILD_ID}-analysis-${BUILD_ID}");
+	pipeline_free(p);
+	free(text);
+	json_decref(doc);
 }
 
 /* The webhook URL is a secret: its error never repeats the value. */
@@ -342,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_full_example),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_bad_fields),
+		cmocka_unit_test(test_image_placeholder),
 		cmocka_unit_test(test_secret_not_in_error),
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_fargate_sizes),

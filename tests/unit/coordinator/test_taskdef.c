@@ -171,6 +171,87 @@ static void test_tag_value(void **state)
 	assert_int_equal(strlen(out), TASKDEF_TAG_VALUE_MAX);
 }
 
+static void test_image_tag(void **state)
+{
+	char out[TASKDEF_IMAGE_TAG_MAX + 1], big[300], small[6];
+
+	(void)state;
+	taskdef_image_tag("jenkins-site-PR-12-7", out, sizeof out);
+	assert_string_equal(out, "jenkins-site-PR-12-7");
+	/* Jenkins' multibranch job names carry %2F for a '/' in the branch */
+	taskdef_image_tag("jenkins-site-feature%2Fx y_1.2", out, sizeof out);
+	assert_string_equal(out, "jenkins-site-feature-2Fx-y_1.2");
+	taskdef_image_tag("-x", out, sizeof out);
+	assert_string_equal(out, "_x");
+	taskdef_image_tag(".x", out, sizeof out);
+	assert_string_equal(out, "_x");
+	taskdef_image_tag("\xc3\xa9t\xc3\xa9", out, sizeof out);
+	assert_string_equal(out, "_-t--");
+	taskdef_image_tag("", out, sizeof out);
+	assert_string_equal(out, "");
+	taskdef_image_tag(NULL, out, sizeof out);
+	assert_string_equal(out, "");
+	memset(big, 'b', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	taskdef_image_tag(big, out, sizeof out);
+	assert_int_equal(strlen(out), TASKDEF_IMAGE_TAG_MAX);
+	taskdef_image_tag("abcdefgh", small, sizeof small);
+	assert_string_equal(small, "abcde");
+}
+
+static void test_expand_image(void **state)
+{
+	struct pipeline_stage st, copy;
+	char out[TASKDEF_IMAGE_MAX + 1], err[512], big[200];
+	struct pipeline *p = load(doc);
+	char *reg1, *reg2, h1[17], h2[17];
+	json_t *r1, *r2;
+
+	(void)state;
+	memset(&st, 0, sizeof st);
+	st.name = "tests";
+	st.image = "123.dkr.ecr.eu-west-1.amazonaws.com/site:tests-${BUILD_ID}";
+	assert_int_equal(taskdef_expand_image(&st, "jenkins-site-feature%2Fx-3", out, sizeof out, err, sizeof err), 0);
+	assert_string_equal(out, "123.dkr.ecr.eu-west-1.amazonaws.com/site:tests-jenkins-site-feature-2Fx-3");
+	/* no placeholder: unchanged, no build id needed */
+	st.image = "site:tests";
+	assert_int_equal(taskdef_expand_image(&st, NULL, out, sizeof out, err, sizeof err), 0);
+	assert_string_equal(out, "site:tests");
+	/* the placeholder without a build id */
+	st.image = "site:tests-${BUILD_ID}";
+	assert_int_equal(taskdef_expand_image(&st, "", out, sizeof out, err, sizeof err), -1);
+	assert_non_null(strstr(err, "stages.tests.image"));
+	assert_non_null(strstr(err, "no build id"));
+	/* a tag over 128 characters once expanded */
+	memset(big, 'b', 125);
+	big[125] = '\0';
+	assert_int_equal(taskdef_expand_image(&st, big, out, sizeof out, err, sizeof err), -1);
+	assert_non_null(strstr(err, "longer than 128"));
+	big[122] = '\0'; /* "tests-" + 122 = 128: fits */
+	assert_int_equal(taskdef_expand_image(&st, big, out, sizeof out, err, sizeof err), 0);
+	/* the definition of a stage copy changes with the build (so its hash does) */
+	assert_int_equal(taskdef_stage_for_build(&p->stages[0], "b1", &copy, out, sizeof out, err, sizeof err), 0);
+	assert_string_equal(copy.image, "site:tests");
+	free(p->stages[0].image);
+	p->stages[0].image = strdup("site:tests-${BUILD_ID}");
+	assert_int_equal(taskdef_stage_for_build(&p->stages[0], "b1", &copy, out, sizeof out, err, sizeof err), 0);
+	assert_string_equal(copy.image, "site:tests-b1");
+	assert_string_equal(copy.name, "tests");
+	r1 = taskdef_register_request(p, &copy, h1);
+	reg1 = json_dumps(r1, JSON_COMPACT);
+	assert_non_null(strstr(reg1, "\"site:tests-b1\""));
+	assert_int_equal(taskdef_stage_for_build(&p->stages[0], "b2", &copy, out, sizeof out, err, sizeof err), 0);
+	r2 = taskdef_register_request(p, &copy, h2);
+	reg2 = json_dumps(r2, JSON_COMPACT);
+	assert_non_null(strstr(reg2, "\"site:tests-b2\""));
+	assert_string_not_equal(h1, h2);
+	free(reg1);
+	free(reg2);
+	json_decref(r1);
+	json_decref(r2);
+	pipeline_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +259,8 @@ int main(void)
 		cmocka_unit_test(test_run_request),
 		cmocka_unit_test(test_client_token),
 		cmocka_unit_test(test_tag_value),
+		cmocka_unit_test(test_image_tag),
+		cmocka_unit_test(test_expand_image),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
