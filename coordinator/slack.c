@@ -287,6 +287,10 @@ int slack_post(const char *webhook_url, const json_t *payload, const struct slac
 		if (cc != CURLE_OK) {
 			/* curl_easy_strerror names the failure, never the URL. */
 			snprintf(err, errlen, "%s (attempt %u)", curl_easy_strerror(cc), attempt);
+			/* An untrusted certificate or an unusable CA file does not get better either. */
+			if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+			    cc == CURLE_SSL_CERTPROBLEM)
+				goto out;
 			wait = backoff;
 		} else {
 			char ex[128];

@@ -7,7 +7,8 @@
  * caller prints it as a warning. The webhook URL is a secret (whoever has it can post to the
  * channel): nothing here prints it or puts it in err, not even in part.
  * 429 answers are retried after their Retry-After (bounded), 5xx and connection failures a few
- * times with backoff; 4xx other than 429 are final (a revoked webhook answers 403/404).
+ * times with backoff; 4xx other than 429 are final (a revoked webhook answers 403/404), and so
+ * is a certificate the CAs do not vouch for.
  *
  * slack_payload() and slack_retry_after() are pure, for unit tests. slack_post() blocks for at
  * most opts->max_total_ms.
