@@ -15,7 +15,7 @@ Cases: up (record created with the task's IP, INSYNC waited for, URL printed, th
 detach, tags), up again (same URL, one task), list, max exceeded (the oldest stopped and said
 so), down (task stopped, record deleted; twice is fine); teardown with tasks of several ages,
 --dry-run (changes nothing), a second run (does nothing and says so); up with a Slack webhook
-(slacktls.py's HTTPS stand-in, trusted through STAGEVISOR_CA_FILE) posts the playground's URL.
+(tlsfake.py's HTTPS stand-in, trusted through STAGEVISOR_CA_FILE) posts the playground's URL.
 """
 import datetime
 import http.server
@@ -35,7 +35,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import awsfake  # noqa: E402
 from awsfake import Moto, base_env  # noqa: E402
-from slacktls import HttpsSlack  # noqa: E402
+from tlsfake import HttpsSlack  # noqa: E402
 from svtest import SANITIZER_MARKS, agent_path, coord_path, free_port, wait_until  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))

@@ -14,7 +14,7 @@ playing Fargate with the real stagevisor-agent, PHPUnit suites that need no netw
 - a task that never starts: capacity retried with a new task, an image pull failure one
   `agent` case with the hint (moto's StopTask reason stands for ECS's);
 - usage errors before any AWS call: a bad config field (its path), no build identity;
-- Slack over HTTPS (slacktls.py's stand-in, trusted through STAGEVISOR_CA_FILE): a failing stage
+- Slack over HTTPS (tlsfake.py's stand-in, trusted through STAGEVISOR_CA_FILE): a failing stage
   posts one message with the stage, the counts, the failed test and BUILD_URL, the webhook URL in
   no output; without STAGEVISOR_CA_FILE the post fails with a certificate warning, same exit code.
 """
@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fargatetest as ft  # noqa: E402
 from coordtest import SkipTest, Tests, check, read_junit  # noqa: E402
 from svtest import coord_path  # noqa: E402
-from slacktls import HttpsSlack  # noqa: E402
+from tlsfake import HttpsSlack  # noqa: E402
 
 
 def scene(tmp, need_phpunit=True):
