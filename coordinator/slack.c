@@ -264,8 +264,12 @@ int slack_post(const char *webhook_url, const json_t *payload, const struct slac
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, slack_on_body);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, slack_on_header);
-	if (o.ca_file)
+	if (o.ca_file) {
+		/* Instead of the system's CAs, not besides them (libcurl would still read its CA
+		 * directory). */
 		curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_file);
+		curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+	}
 	for (unsigned attempt = 1; attempt <= o.max_attempts; attempt++) {
 		struct answer a = {.retry_after = -1};
 		long status = 0, left = (long)(deadline - now_ms()), wait;

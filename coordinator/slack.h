@@ -43,7 +43,7 @@ struct slack_options {
 	long request_timeout_ms;      /* 0: 15000 per attempt */
 	long max_total_ms;            /* 0: 60000 for all attempts and waits together */
 	unsigned max_attempts;        /* 0: 4 */
-	const char *ca_file;          /* NULL: the system's; tests pass their own */
+	const char *ca_file;          /* a PEM bundle instead of the system's CAs; NULL: the system's */
 };
 
 /* New reference: {"text": fallback, "blocks": [...]}. */
