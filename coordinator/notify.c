@@ -1,8 +1,10 @@
 /* notify — see notify.h. */
 #include "notify.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,12 +54,32 @@ static char *notify_failed_line(const json_t *ev)
 	return line;
 }
 
+/* STAGEVISOR_CA_FILE when it can be read; otherwise NULL (the system's CAs), with a warning
+ * when it was set: a bad CA file costs the notification at worst, never the stage. */
+static const char *notify_ca_file(FILE *warn)
+{
+	const char *path = notify_env("STAGEVISOR_CA_FILE");
+	FILE *f;
+
+	if (!path)
+		return NULL;
+	if (!(f = fopen(path, "r"))) {
+		if (warn)
+			fprintf(warn, "warning: STAGEVISOR_CA_FILE: cannot read %s: %s; using the system's CAs for Slack\n",
+				path, strerror(errno));
+		return NULL;
+	}
+	fclose(f);
+	return path;
+}
+
 int notify_stage(const char *webhook_url, const struct report *r, const struct stream *s,
 		 const char *branch, const char *playground_url, FILE *warn)
 {
 	char *failed[SLACK_FAILED_SHOWN] = {0};
 	char problem[700], err[512];
 	struct slack_message m = {0};
+	struct slack_options so = {0};
 	size_t nshown = 0, nfailed = 0;
 	uint64_t max = s ? stream_max_seq(s) : 0;
 	json_t *payload = NULL;
@@ -107,7 +129,8 @@ int notify_stage(const char *webhook_url, const struct report *r, const struct s
 		goto out;
 	}
 	/* slack_post() keeps the URL out of err: the warning can be printed as it is. */
-	if (slack_post(webhook_url, payload, NULL, err, sizeof err) == 0)
+	so.ca_file = notify_ca_file(warn);
+	if (slack_post(webhook_url, payload, &so, err, sizeof err) == 0)
 		rc = 0;
 out:
 	if (rc != 0 && warn)

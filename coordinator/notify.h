@@ -6,6 +6,8 @@
  * A Slack failure never changes a stage's result: it is one warning line on the console
  * ("warning: Slack notification failed: HTTP 404: no_service"), never naming the webhook URL.
  * No webhook (NULL or "") is a no-op.
+ * STAGEVISOR_CA_FILE (a PEM bundle) replaces the system's CAs for the post, for a Slack reached
+ * through a TLS-inspecting proxy; one that cannot be read is a warning and the system's CAs.
  */
 #ifndef SV_COORD_NOTIFY_H
 #define SV_COORD_NOTIFY_H

@@ -264,8 +264,12 @@ int slack_post(const char *webhook_url, const json_t *payload, const struct slac
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, slack_on_body);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, slack_on_header);
-	if (o.ca_file)
+	if (o.ca_file) {
+		/* Instead of the system's CAs, not besides them (libcurl would still read its CA
+		 * directory). */
 		curl_easy_setopt(curl, CURLOPT_CAINFO, o.ca_file);
+		curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
+	}
 	for (unsigned attempt = 1; attempt <= o.max_attempts; attempt++) {
 		struct answer a = {.retry_after = -1};
 		long status = 0, left = (long)(deadline - now_ms()), wait;
@@ -287,6 +291,10 @@ int slack_post(const char *webhook_url, const json_t *payload, const struct slac
 		if (cc != CURLE_OK) {
 			/* curl_easy_strerror names the failure, never the URL. */
 			snprintf(err, errlen, "%s (attempt %u)", curl_easy_strerror(cc), attempt);
+			/* An untrusted certificate or an unusable CA file does not get better either. */
+			if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+			    cc == CURLE_SSL_CERTPROBLEM)
+				goto out;
 			wait = backoff;
 		} else {
 			char ex[128];

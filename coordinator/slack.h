@@ -7,7 +7,8 @@
  * caller prints it as a warning. The webhook URL is a secret (whoever has it can post to the
  * channel): nothing here prints it or puts it in err, not even in part.
  * 429 answers are retried after their Retry-After (bounded), 5xx and connection failures a few
- * times with backoff; 4xx other than 429 are final (a revoked webhook answers 403/404).
+ * times with backoff; 4xx other than 429 are final (a revoked webhook answers 403/404), and so
+ * is a certificate the CAs do not vouch for.
  *
  * slack_payload() and slack_retry_after() are pure, for unit tests. slack_post() blocks for at
  * most opts->max_total_ms.
@@ -42,7 +43,7 @@ struct slack_options {
 	long request_timeout_ms;      /* 0: 15000 per attempt */
 	long max_total_ms;            /* 0: 60000 for all attempts and waits together */
 	unsigned max_attempts;        /* 0: 4 */
-	const char *ca_file;          /* NULL: the system's; tests pass their own */
+	const char *ca_file;          /* a PEM bundle instead of the system's CAs; NULL: the system's */
 };
 
 /* New reference: {"text": fallback, "blocks": [...]}. */

@@ -31,6 +31,7 @@ struct aws_client {
 	struct aws_retry_quota quota;
 	struct aws_bucket buckets[AWS_RL_N];
 	long long skew; /* server time minus ours, seconds */
+	char ca_bundle[1024]; /* AWS_CA_BUNDLE or the profile's ca_bundle; "" for the system's CAs */
 };
 
 static double mono_now(void)
@@ -76,6 +77,34 @@ static void debugf(struct aws_client *c, const char *fmt, ...)
 	c->opt.debug(c->opt.debug_arg, line);
 }
 
+/* The AWS CLI's CA bundle: AWS_CA_BUNDLE, else the profile's ca_bundle. A bundle that was
+ * asked for and cannot be read is an error naming where it came from (as the AWS CLI does):
+ * quietly falling back to the system's CAs would hide a misconfigured proxy. */
+static int ca_bundle_resolve(const struct aws_config *cfg, char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char *what = "AWS_CA_BUNDLE", *v = aws_config_env(cfg, "AWS_CA_BUNDLE");
+	FILE *f;
+
+	out[0] = '\0';
+	if (!v) {
+		what = "ca_bundle (config file)";
+		v = aws_config_get(cfg, "ca_bundle");
+	}
+	if (!v || !*v)
+		return 0;
+	if (strlen(v) >= outlen) {
+		snprintf(err, errlen, "%s: path too long", what);
+		return -1;
+	}
+	if (!(f = fopen(v, "r"))) {
+		snprintf(err, errlen, "%s: cannot read %s: %s", what, v, strerror(errno));
+		return -1;
+	}
+	fclose(f);
+	snprintf(out, outlen, "%s", v);
+	return 0;
+}
+
 struct aws_client *aws_client_new(const struct aws_client_options *o, char *err, size_t errlen)
 {
 	struct aws_client *c = calloc(1, sizeof *c);
@@ -104,6 +133,8 @@ struct aws_client *aws_client_new(const struct aws_client_options *o, char *err,
 	in.cli_region = o->region;
 	in.cli_endpoint = o->endpoint_url;
 	if (aws_config_resolve(&in, &c->cfg, err, errlen) < 0)
+		goto fail;
+	if (ca_bundle_resolve(&c->cfg, c->ca_bundle, sizeof c->ca_bundle, err, errlen) < 0)
 		goto fail;
 	if (aws_chain_io_default(&c->io) < 0 || !(c->http = aws_http_new())) {
 		snprintf(err, errlen, "cannot create an HTTP handle");
@@ -329,6 +360,7 @@ int aws_client_call(struct aws_client *c, const struct aws_call *call, struct aw
 		hrq.body_len = call->body_len;
 		hrq.connect_timeout_ms = c->opt.connect_timeout_ms;
 		hrq.timeout_ms = c->opt.timeout_ms;
+		hrq.ca_file = c->ca_bundle[0] ? c->ca_bundle : NULL;
 		aws_http_perform(c->http, &hrq, &resp);
 		sigv4_out_clear(&so);
 		aws_creds_wipe(&creds);

@@ -190,6 +190,12 @@ static int prepare(struct aws_http *h, const struct aws_http_request *rq, struct
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (rq->ca_file) {
+		/* Instead of the system's CAs, not besides them (libcurl would still read its CA
+		 * directory): what the AWS CLI does with AWS_CA_BUNDLE. */
+		curl_easy_setopt(c, CURLOPT_CAINFO, rq->ca_file);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);

@@ -34,6 +34,8 @@ struct aws_http_request {
 	size_t body_len;
 	long connect_timeout_ms; /* 0: 10 s */
 	long timeout_ms;         /* whole request; 0: 60 s */
+	const char *ca_file;     /* a PEM bundle replacing the system's CAs; NULL: the system's
+	                          * (a handle keeps a bundle once given: pass the same each time) */
 };
 
 enum aws_http_outcome {

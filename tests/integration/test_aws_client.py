@@ -9,6 +9,10 @@ AWS_ENDPOINT_URL_<SERVICE> and the config file's services section; a wrong secre
 reads on a moto without authentication (moto 5.2 refuses even the AWS CLI's route53 signatures).
 No secret appears in any output (Runner's scan).
 
+AWS_CA_BUNDLE and the profile's ca_bundle: moto behind tlsfake.py's TLS forwarder (a certificate
+nobody trusts) is reached with either (as the AWS CLI reaches it with AWS_CA_BUNDLE), refused
+without (a certificate error), and an unreadable bundle is an error naming AWS_CA_BUNDLE.
+
 Also the credentials of emulated IMDSv2 and ECS container endpoints, accepted by moto.
 
 Without moto (a fresh Debian 12 where pip could not install it) the script prints the reason and
@@ -24,6 +28,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import awsfake  # noqa: E402
 from awsfake import FakeEcsCreds, FakeImds, Moto, Runner, base_env, creds_doc, write  # noqa: E402
+from tlsfake import TlsForward  # noqa: E402
 
 CONTAINER_TOKEN = "container-auth-token-" + "m" * 40
 
@@ -169,6 +174,39 @@ class AgainstMoto(unittest.TestCase):
                     "cloudwatch_logs =\n  endpoint_url = %s\n" % self.moto.url)
         r = self.runner.run(["logs", "DescribeLogGroups"], self.env(AWS_CONFIG_FILE=cfg))
         self.assertEqual(r.rc, 0, r)
+
+    def test_ca_bundle(self):
+        fwd = TlsForward(self.tmp, self.moto.url)
+        try:
+            call = ["sts", "GetCallerIdentity", "--endpoint-url", fwd.url]
+            r = self.runner.run(call, self.env(AWS_CA_BUNDLE=fwd.cert))
+            self.assertEqual(r.rc, 0, r)
+            self.assertEqual(r.json()["Account"], "123456789012")
+            self.assertGreaterEqual(fwd.count, 1)
+            # The AWS CLI, given the same variable, reaches the same forwarder: the stand-in is sound.
+            env = self.env(AWS_CA_BUNDLE=fwd.cert)
+            env.pop("STAGEVISOR_AWS_BACKOFF_SCALE", None)
+            cli = subprocess.run(["aws", "--endpoint-url", fwd.url, "sts", "get-caller-identity"], env=env,
+                                 capture_output=True, text=True, timeout=120)
+            self.assertEqual(cli.returncode, 0, cli.stderr)
+            # The profile's ca_bundle, when the variable is not set.
+            cfgfile = os.path.join(self.tmp, "ca-config")
+            write(cfgfile, "[default]\nca_bundle = %s\n" % fwd.cert)
+            r = self.runner.run(call, self.env(AWS_CONFIG_FILE=cfgfile))
+            self.assertEqual(r.rc, 0, r)
+            # Without a bundle the system's CAs do not vouch for it.
+            before = fwd.count
+            r = self.runner.run(call, self.env())
+            self.assertNotEqual(r.rc, 0, r)
+            self.assertIn("certificate", r.err.lower(), r)
+            self.assertEqual(fwd.count, before)
+            # A bundle that cannot be read: said, with where it came from, before any call.
+            r = self.runner.run(call, self.env(AWS_CA_BUNDLE=os.path.join(self.tmp, "no-such.pem")))
+            self.assertNotEqual(r.rc, 0, r)
+            self.assertIn("AWS_CA_BUNDLE: cannot read", r.err)
+            self.assertEqual(fwd.count, before)
+        finally:
+            fwd.close()
 
     def test_bad_input(self):
         r = self.aws("ecs", "ListClusters", "[1, 2]")

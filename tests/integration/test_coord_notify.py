@@ -1,7 +1,8 @@
 """Slack for a finished local stage (coordinator/notify.c, wired into `stagevisor run`): the
 webhook comes from STAGEVISOR_SLACK_WEBHOOK_URL, the message carries the counts, the failed
 tests' names, BUILD_TAG/BUILD_URL and the branch; a Slack that answers 500 or 429 (with
-Retry-After), or is not there at all, never changes the exit code; the webhook URL (a secret)
+Retry-After), or is not there at all, or an unreadable STAGEVISOR_CA_FILE never changes the
+exit code; the webhook URL (a secret)
 appears in no output and no file the run writes. Slack is a local HTTP server on 127.0.0.1
 (the stand-in of test_coord_slack.py); the stage is coord_fake_agent.py's."""
 import http.server
@@ -132,6 +133,26 @@ def test_slack_not_listening(tmp):
     r = run(tmp, fake_spec(tmp), plan={"tests": 2}, env=jenkins_env("http://127.0.0.1:%d/services/%s" % (port, SECRET)))
     check(r.rc == 0, "exit %s\n%s" % (r.rc, r.err))
     check("warning: Slack notification failed: " in r.err, r.err)
+    no_secret(tmp, r)
+
+
+def test_unreadable_ca_file_is_a_warning(tmp):
+    """STAGEVISOR_CA_FILE that cannot be read: one warning naming it, the post made with the
+    system's CAs all the same (over https, the stand-in's certificate is then not trusted: a
+    second warning), the exit code the stage's."""
+    from tlsfake import HttpsSlack
+    srv = HttpsSlack(tmp)
+    missing = os.path.join(tmp, "no-such-ca.pem")
+    try:
+        env = dict(jenkins_env(srv.url(SECRET)), STAGEVISOR_CA_FILE=missing)
+        r = run(tmp, fake_spec(tmp), plan={"tests": 3, "failed": 1}, env=env)
+    finally:
+        srv.close()
+    check(r.rc == 1, "exit %s\n%s" % (r.rc, r.err))
+    check("warning: STAGEVISOR_CA_FILE: cannot read %s" % missing in r.err, r.err)
+    warn = [l for l in r.err.splitlines() if "Slack notification failed" in l]
+    check(len(warn) == 1 and "certificate" in warn[0].lower(), r.err)
+    check(not srv.requests, "%d requests" % len(srv.requests))
     no_secret(tmp, r)
 
 

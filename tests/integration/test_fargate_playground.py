@@ -14,7 +14,8 @@ loopback port with an http ready probe.
 Cases: up (record created with the task's IP, INSYNC waited for, URL printed, the agent told to
 detach, tags), up again (same URL, one task), list, max exceeded (the oldest stopped and said
 so), down (task stopped, record deleted; twice is fine); teardown with tasks of several ages,
---dry-run (changes nothing), a second run (does nothing and says so).
+--dry-run (changes nothing), a second run (does nothing and says so); up with a Slack webhook
+(tlsfake.py's HTTPS stand-in, trusted through STAGEVISOR_CA_FILE) posts the playground's URL.
 """
 import datetime
 import http.server
@@ -34,6 +35,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import awsfake  # noqa: E402
 from awsfake import Moto, base_env  # noqa: E402
+from tlsfake import HttpsSlack  # noqa: E402
 from svtest import SANITIZER_MARKS, agent_path, coord_path, free_port, wait_until  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -224,7 +226,7 @@ class FargatePlayground(unittest.TestCase):
     # --- helpers ---------------------------------------------------------------------------
 
     def config(self, web_port=None, cluster="ci", pg_max=10, name="pipeline.json", command=None, spec=None,
-               image="site:playground"):
+               image="site:playground", slack=None):
         """A pipeline config whose playground stage serves http.server on web_port (or runs
         command instead)."""
         spec_ = {"version": 1, "stage": "playground", "mode": "service", "stop_timeout": 5,
@@ -244,6 +246,8 @@ class FargatePlayground(unittest.TestCase):
                "playgrounds": {"close_of_business": "19:00", "timezone": "Europe/London", "max": pg_max},
                "stages": {"playground": {"image": image, "cpu": 256, "memory": 512, "stop_timeout": 5,
                                          "spec": spec}}}
+        if slack:
+            doc["slack"] = {"webhook_url": slack}
         path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
             json.dump(doc, f)
@@ -513,6 +517,29 @@ class FargatePlayground(unittest.TestCase):
             self.assertNotIn(m, err)
         wait_until(lambda: not self.playground_tasks("slow"), 60, "the interrupted playground's task stopped",
                    interval=0.5)
+
+    def test_6_up_posts_to_slack(self):
+        """up with a webhook: one post naming the playground's URL; the webhook URL is printed nowhere."""
+        secret = "T0PLAY/B0PLAY/playgroundWebhookSecret3"
+        srv = HttpsSlack(self.tmp)
+        cfg = self.config(free_port(), name="slack.json", slack=srv.url(secret))
+        try:
+            env = dict(self.env, STAGEVISOR_CA_FILE=srv.cert)
+            p = self.sv("playground", "up", "--backend", "fargate", "--config", cfg, "--name", "slacky", env=env)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            url = "https://slacky.%s/" % DOMAIN
+            self.assertEqual(p.stdout.strip().splitlines()[-1], url, p.stdout)
+            self.assertNotIn("B0PLAY", p.stdout + p.stderr)
+            self.assertNotIn("Slack notification failed", p.stderr)
+            self.assertEqual(len(srv.requests), 1, p.stderr)
+            _, path, _, body = srv.requests[0]
+            self.assertTrue(path.endswith(secret), path)
+            msg = json.loads(body)
+            self.assertIn(url.rstrip("/"), json.dumps(msg["blocks"]))
+            self.assertIn("slacky", msg["text"])
+        finally:
+            srv.close()
+            self.sv("playground", "down", "--backend", "fargate", "--config", cfg, "--name", "slacky")
 
     def test_3_usage(self):
         p = self.sv("teardown")

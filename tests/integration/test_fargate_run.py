@@ -13,7 +13,10 @@ playing Fargate with the real stagevisor-agent, PHPUnit suites that need no netw
   stopped, exit 3;
 - a task that never starts: capacity retried with a new task, an image pull failure one
   `agent` case with the hint (moto's StopTask reason stands for ECS's);
-- usage errors before any AWS call: a bad config field (its path), no build identity.
+- usage errors before any AWS call: a bad config field (its path), no build identity;
+- Slack over HTTPS (tlsfake.py's stand-in, trusted through STAGEVISOR_CA_FILE): a failing stage
+  posts one message with the stage, the counts, the failed test and BUILD_URL, the webhook URL in
+  no output; without STAGEVISOR_CA_FILE the post fails with a certificate warning, same exit code.
 """
 import json
 import os
@@ -27,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fargatetest as ft  # noqa: E402
 from coordtest import SkipTest, Tests, check, read_junit  # noqa: E402
 from svtest import coord_path  # noqa: E402
+from tlsfake import HttpsSlack  # noqa: E402
 
 
 def scene(tmp, need_phpunit=True):
@@ -228,6 +232,45 @@ def test_start_failure_retried_then_reported(tmp):
         check("image-pull" in m and "not found" in m and "check stages.NAME.image" in m, m)
         check(len(fg.tasks()) == 2, "%d tasks" % len(fg.tasks()))
     finally:
+        fg.close()
+
+
+SLACK_SECRET = "T0FARGATE/B0FARGATE/fargateWebhookSecret91"
+BUILD_URL = "https://jenkins.example.test/job/site/PR-8/2/"
+
+
+def test_failing_stage_posts_to_slack_over_https(tmp):
+    fg = scene(tmp)
+    srv = HttpsSlack(tmp)
+    try:
+        fg.launcher()
+        site = ft.phpunit_suite(tmp, passed=3, failed=1)
+        cfg = fg.config({"unit": ft.phpunit_spec(site, "unit")}, slack=srv.url(SLACK_SECRET))
+        runs = []
+        for build, extra in (("jenkins-site-PR-8-2", {"STAGEVISOR_CA_FILE": srv.cert}), ("jenkins-site-PR-8-3", {})):
+            r = fg.run(cfg, "unit", build=build, env=fg.env(BUILD_URL=BUILD_URL, BRANCH_NAME="PR-8", **extra))
+            rc = r.wait(180)
+            runs.append(r)
+            check(rc == 1, "exit %s (CA file %s)\n%s" % (rc, bool(extra), r.text()))
+            check(SLACK_SECRET not in r.text() and "B0FARGATE" not in r.text(), "the webhook URL was printed")
+        trusted, untrusted = runs
+        # With the CA file: exactly one post, carrying what a reader of the channel needs.
+        check(len(srv.requests) == 1, "requests: %d\n%s" % (len(srv.requests), untrusted.text()))
+        _, path, _, body = srv.requests[0]
+        check(path.endswith(SLACK_SECRET), path)
+        msg = json.loads(body)
+        blocks = json.dumps(msg["blocks"])
+        check(msg["text"].startswith("Stage unit failed on PR-8: tests: 3 passed, 1 failed, 0 errors, 0 skipped"),
+              msg["text"])
+        failed_name = "GenTest::testT003"
+        check(failed_name in blocks and "Failed asserting" in blocks, body)
+        check("<%s|" % BUILD_URL in blocks, blocks)  # the Jenkins build as the link
+        check("Slack notification failed" not in trusted.text(), trusted.text())
+        # Without it: the stand-in's certificate is nobody the system trusts; a warning, exit 1 all the same.
+        warn = [l for l in untrusted.text().splitlines() if "Slack notification failed" in l]
+        check(len(warn) == 1 and "certificate" in warn[0].lower(), untrusted.text())
+    finally:
+        srv.close()
         fg.close()
 
 
