@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -44,7 +45,7 @@ struct fargate {
 	long long poll_ms, last_poll_ms, stop_ms;
 	unsigned starts;
 	int interrupted_by;
-	bool timed_out, stop_sent, done, serving, reattached, running_noted;
+	bool timed_out, stop_sent, done, serving, reattached, running_noted, task_stopped;
 };
 
 static const char *fg_task_id(const char *arn)
@@ -259,6 +260,7 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 		stop_code = "MISSING";
 	}
 	tf = taskfail_classify(stop_code, reason, creason, code);
+	f->task_stopped = true;
 	console_note(f->core->console, state_now_ms(), "task %s stopped%s%s", f->task_id, reason ? ": " : "",
 		     reason ? reason : "");
 	f->ra.exited = true;
@@ -279,8 +281,10 @@ static void fg_task_stopped(struct fargate *f, const json_t *t)
 			taskwatch_free(f->watch);
 			f->watch = NULL;
 			f->ra.exited = false;
-			if (fg_start_task(f, f->taskdef, err, sizeof err) == 0)
+			if (fg_start_task(f, f->taskdef, err, sizeof err) == 0) {
+				f->task_stopped = false;
 				return;
+			}
 			console_note(f->core->console, state_now_ms(), "%s", err);
 		}
 		f->ra.exited = false; /* no agent ran: moto's exit code 0 is not one */
@@ -448,6 +452,21 @@ static void fg_cert_paths(const struct fargate *f, char *dir, size_t dlen, char 
 		dir[0] = '\0';
 	snprintf(crt, len, "%s/cert.pem", dir);
 	snprintf(key, len, "%s/key.pem", dir);
+}
+
+/* Once the stream is whole or the task has stopped, no agent connects with the saved identity
+ * again: its private key is not left on the Jenkins host. */
+static void fg_forget_identity(const struct fargate *f)
+{
+	char dir[PATH_MAX], crt[PATH_MAX + 16], key[PATH_MAX + 16];
+
+	fg_cert_paths(f, dir, sizeof dir, crt, key, sizeof crt);
+	if (!dir[0])
+		return;
+	if ((unlink(key) != 0 && errno != ENOENT) || (unlink(crt) != 0 && errno != ENOENT) ||
+	    (rmdir(dir) != 0 && errno != ENOENT))
+		console_note(f->core->console, state_now_ms(), "cannot remove the run's TLS identity %.1500s: %s", dir,
+			     strerror(errno));
 }
 
 /* A new task: definition, ingest port, certificate saved, RunTask. */
@@ -648,6 +667,8 @@ int fargate_run(struct run_core *c, const struct run_options *o)
 		event_base_dispatch(c->base);
 	rc = run_core_finish(c, o, &f->ra, f->interrupted_by, f->timed_out, f->st->name, f->p->slack_webhook_url,
 			     o->branch);
+	if (f->client_token[0] && (f->task_stopped || (f->ra.started && fg_complete(f))))
+		fg_forget_identity(f);
 out:
 	if (f->ev_int)
 		event_free(f->ev_int);

@@ -265,6 +265,13 @@ class Fargate:
         self.runs.append(r)
         return r
 
+    def identities(self, state_dir=None):
+        """The TLS identities saved for a re-attach (STATE/fargate/runs/<clientToken>/), with their files."""
+        runs = os.path.join(state_dir or os.path.join(self.tmp, "state"), "fargate", "runs")
+        if not os.path.isdir(runs):
+            return {}
+        return {d: sorted(os.listdir(os.path.join(runs, d))) for d in os.listdir(runs)}
+
     def tasks(self, desired=None):
         arns = []
         for d in ([desired] if desired else ["RUNNING", "STOPPED"]):

@@ -9,7 +9,8 @@ code). The stand-in is named in each test that uses a fate.
 
 - The coordinator SIGKILLed after RunTask (while its agent is mid-stage) and the same command
   run again: it re-attaches (moto holds exactly one task for that build and stage), the results
-  reported before and after the kill are all in the JUnit file, the run passes.
+  reported before and after the kill are all in the JUnit file, the run passes; the killed run's
+  TLS identity was there for the second, and is gone once it completes.
 - A task that never starts (stand-in: TaskFailedToStart + CannotPullContainerError): exit 3, one
   `stagevisor.infrastructure` case carrying coordinator/taskfail.c's hint, no retry.
 - A task whose container is OOM-killed (the test SIGKILLs the agent as the kernel would; the
@@ -239,6 +240,7 @@ class Faults(unittest.TestCase):
         build = "jenkins-site-main-101"
         ready, gate = os.path.join(self.tmp, "reattach.ready"), os.path.join(self.tmp, "reattach.gate")
         cfg = s.fg.config({STAGE: spec_for(teamcity_job(3, gate=gate, ready=ready, rest=4))}, name="reattach.json")
+        before = set(s.fg.identities())
         first = s.run(cfg, build, "reattach-1")
         wait_for(lambda: os.path.exists(ready) or first.proc.poll() is not None, slack(120), "the job's first results")
         self.assertIsNone(first.proc.poll(), first.text())
@@ -250,6 +252,9 @@ class Faults(unittest.TestCase):
         first.kill()
         (task,) = s.tasks(build)
         self.assertEqual(task["lastStatus"], "RUNNING")
+        # the killed run left its TLS identity: the second serves it again
+        saved = {k: v for k, v in s.fg.identities().items() if k not in before}
+        self.assertEqual(list(saved.values()), [["cert.pem", "key.pem"]], s.fg.identities())
         mark = len(s.standin.calls)
         second = s.run(cfg, build, "reattach-2")
         # the job goes on once the second run has looked for the task (or started one)
@@ -268,6 +273,7 @@ class Faults(unittest.TestCase):
         sm = summary(second)
         self.assertTrue(sm["complete"], sm)
         self.assertEqual(sm["tests"]["passed"], 7, sm)
+        self.assertFalse(set(saved) & set(s.fg.identities()), "the identity outlived the run")
 
     def test_task_never_starts_image_pull(self):
         """STAND-IN: moto cannot fail a task's start; ecs_standin answers DescribeTasks with

@@ -3,7 +3,8 @@ coordinator as the IAM user holding only deploy/iam/coordinator-policy.json), th
 playing Fargate with the real stagevisor-agent, PHPUnit suites that need no network.
 
 - a passing stage: exit 0, the JUnit file's tests are PHPUnit's, the task was started with
-  the build's tags, the ingest listened on the first port of coordinator.ports;
+  the build's tags, the ingest listened on the first port of coordinator.ports; the TLS
+  identity saved for a re-attach is removed once the stream is whole;
 - a failing stage: exit 1, the JUnit counts equal PHPUnit's own (its --log-junit file);
 - the same with the HTTPS path blocked (launcher --block-stream): every result comes back
   through the CloudWatch fallback, the counts are still PHPUnit's;
@@ -87,6 +88,8 @@ def test_passing_stage(tmp):
         env = {e["name"]: e["value"] for e in t["overrides"]["containerOverrides"][0]["environment"]}
         check(env["STAGEVISOR_URL"] == "https://127.0.0.1:%d/" % first, env["STAGEVISOR_URL"])
         check(r.saw("task definition") and r.saw("registered"), r.text())
+        # the identity kept for a re-attach is gone once the stream is whole
+        check(fg.identities() == {}, fg.identities())
     finally:
         fg.close()
 
