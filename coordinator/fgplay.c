@@ -43,7 +43,7 @@ struct fgp_options {
 	const char *action, *config, *name, *stage, *state_dir, *scheme, *agent;
 	const char *build_id; /* up: expands ${BUILD_ID} in the stage's image */
 	struct fgplay_aws aws;
-	unsigned timeout_s;
+	unsigned timeout_s, dns_wait_s;
 	bool json;
 };
 
@@ -72,6 +72,9 @@ void fgplay_usage(void)
 	       "                      image becomes ID made an image tag (default: $BUILD_TAG;\n"
 	       "                      needed only when the image has ${BUILD_ID})\n"
 	       "  --timeout S         up: wait at most S s for ready (default 600)\n"
+	       "  --dns-wait S        up, down: wait at most S s for Route 53 to report the record's\n"
+	       "                      change INSYNC (default 300; 0: submit it, do not wait); up\n"
+	       "                      past it deletes the record again and stops the task\n"
 	       "  --scheme http|https the URL's scheme (default https)\n"
 	       "  --state-dir DIR     where task-definition registration locks are kept\n"
 	       "  --agent PATH        up: the agent that checks the spec first (`--check`; default:\n"
@@ -556,6 +559,20 @@ static int fgp_lock(struct fgp *g)
 	return fd;
 }
 
+/* up failed after its record was submitted: the name must not outlive the task it points at. */
+static void fgp_unname(struct fgp *g)
+{
+	char err[1024];
+	bool deleted = false;
+
+	if (route53_delete(g->c, g->p->aws.route53->zone_id, g->fqdn, 0, stdout, &deleted, err, sizeof err) < 0)
+		fprintf(stderr, "stagevisor playground up: could not delete record %s: %s (`stagevisor teardown` "
+			"removes it later)\n", g->fqdn, err);
+	else if (deleted)
+		printf("playground %s: deleted record %s again\n", g->opt.name, g->fqdn);
+	fflush(stdout);
+}
+
 static int fgp_up(struct fgp *g)
 {
 	struct fgp_up u;
@@ -749,8 +766,9 @@ static int fgp_up(struct fgp *g)
 		printf("Route 53: UPSERT %s A %s\n", g->fqdn, ip);
 		fflush(stdout);
 		if (route53_upsert(g->c, g->p->aws.route53->zone_id, g->fqdn, ip, ROUTE53_TTL_DEFAULT,
-				   ROUTE53_WAIT_DEFAULT_S, stdout, err, sizeof err) < 0) {
+				   g->opt.dns_wait_s, stdout, err, sizeof err) < 0) {
 			fprintf(stderr, "stagevisor playground up: %s\n", err);
+			fgp_unname(g);
 			goto done;
 		}
 	} else {
@@ -821,7 +839,7 @@ static int fgp_down(struct fgp *g)
 	if (json_array_size(mine) == 0)
 		printf("playground %s: no task running\n", g->opt.name);
 	if (g->fqdn[0]) {
-		if (route53_delete(g->c, g->p->aws.route53->zone_id, g->fqdn, ROUTE53_WAIT_DEFAULT_S, stdout, &deleted, err,
+		if (route53_delete(g->c, g->p->aws.route53->zone_id, g->fqdn, g->opt.dns_wait_s, stdout, &deleted, err,
 				   sizeof err) < 0) {
 			fprintf(stderr, "stagevisor playground down: %s\n", err);
 			rc = REPORT_INFRA;
@@ -888,7 +906,7 @@ static int fgp_list(struct fgp *g)
 int fgplay_command(int argc, char **argv)
 {
 	enum { O_BACKEND = 256, O_CONFIG, O_NAME, O_STAGE, O_STATE, O_TIMEOUT, O_JSON, O_SCHEME, O_AGENT, O_PROFILE,
-	       O_REGION, O_ENDPOINT, O_BUILD_ID, O_HELP };
+	       O_REGION, O_ENDPOINT, O_BUILD_ID, O_DNS_WAIT, O_HELP };
 	static const struct option longopts[] = {
 		{"backend", required_argument, NULL, O_BACKEND}, {"config", required_argument, NULL, O_CONFIG},
 		{"name", required_argument, NULL, O_NAME}, {"stage", required_argument, NULL, O_STAGE},
@@ -896,7 +914,8 @@ int fgplay_command(int argc, char **argv)
 		{"json", no_argument, NULL, O_JSON}, {"scheme", required_argument, NULL, O_SCHEME},
 		{"agent", required_argument, NULL, O_AGENT}, {"profile", required_argument, NULL, O_PROFILE},
 		{"region", required_argument, NULL, O_REGION}, {"endpoint-url", required_argument, NULL, O_ENDPOINT},
-		{"build-id", required_argument, NULL, O_BUILD_ID}, {"help", no_argument, NULL, O_HELP},
+		{"build-id", required_argument, NULL, O_BUILD_ID}, {"dns-wait", required_argument, NULL, O_DNS_WAIT},
+		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0}};
 	struct fgp g;
 	struct pipeline_error pe;
@@ -909,6 +928,7 @@ int fgplay_command(int argc, char **argv)
 	g.opt.stage = FGPLAY_STAGE_DEFAULT;
 	g.opt.scheme = "https";
 	g.opt.timeout_s = FGP_UP_TIMEOUT_DEFAULT_S;
+	g.opt.dns_wait_s = ROUTE53_WAIT_DEFAULT_S;
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fgplay_usage();
 		return argc < 2 ? REPORT_USAGE : 0;
@@ -940,6 +960,15 @@ int fgplay_command(int argc, char **argv)
 			g.opt.timeout_s = (unsigned)strtoul(optarg, &end, 10);
 			if (errno || *end || end == optarg || g.opt.timeout_s == 0) {
 				fprintf(stderr, "stagevisor playground: --timeout: expected seconds, got \"%s\"\n", optarg);
+				return REPORT_USAGE;
+			}
+			break;
+		case O_DNS_WAIT:
+			errno = 0;
+			g.opt.dns_wait_s = (unsigned)strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || g.opt.dns_wait_s > 86400) {
+				fprintf(stderr, "stagevisor playground: --dns-wait: expected seconds (0 to 86400), got "
+					"\"%s\"\n", optarg);
 				return REPORT_USAGE;
 			}
 			break;

@@ -397,10 +397,10 @@ static int r53_change(struct aws_client *c, const char *zone_id, const char *act
 		return 0;
 	}
 	if (progress) {
-		fprintf(progress, "Route 53 change %s submitted: %s\n", id, status);
+		fprintf(progress, "Route 53 change %s submitted: %s%s\n", id, status, wait_s ? "" : " (not waiting)");
 		fflush(progress);
 	}
-	return route53_wait(c, id, wait_s, progress, err, errlen);
+	return wait_s ? route53_wait(c, id, wait_s, progress, err, errlen) : 0;
 }
 
 int route53_upsert(struct aws_client *c, const char *zone_id, const char *name, const char *ipv4,

@@ -65,7 +65,7 @@ int route53_find(struct aws_client *c, const char *zone_id, const char *name, ch
 int route53_wait(struct aws_client *c, const char *change_id, unsigned wait_s, FILE *progress,
 		 char *err, size_t errlen);
 
-/* UPSERT name → ipv4, then route53_wait. 0, or -1 with err. */
+/* UPSERT name → ipv4, then route53_wait (wait_s 0: submitted is enough). 0, or -1 with err. */
 int route53_upsert(struct aws_client *c, const char *zone_id, const char *name, const char *ipv4,
 		   unsigned ttl, unsigned wait_s, FILE *progress, char *err, size_t errlen);
 

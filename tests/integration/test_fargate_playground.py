@@ -15,7 +15,9 @@ Cases: up (record created with the task's IP, INSYNC waited for, URL printed, th
 detach, tags), up again (same URL, one task), list, max exceeded (the oldest stopped and said
 so), down (task stopped, record deleted; twice is fine); teardown with tasks of several ages,
 --dry-run (changes nothing), a second run (does nothing and says so); up with a Slack webhook
-(tlsfake.py's HTTPS stand-in, trusted through STAGEVISOR_CA_FILE) posts the playground's URL.
+(tlsfake.py's HTTPS stand-in, trusted through STAGEVISOR_CA_FILE) posts the playground's URL;
+Route 53 never INSYNC (the stand-in): up past --dns-wait exits 3, deletes its record again and
+stops the task; --dns-wait 0 submits the change without waiting.
 """
 import datetime
 import http.server
@@ -88,6 +90,7 @@ class PendingRoute53:
         self.target = target
         self.get_changes = []
         self.pending_left = 1
+        self.never_insync = False  # every change stays PENDING (Route 53 slow past --dns-wait)
         self.lock = threading.Lock()
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -108,7 +111,9 @@ class PendingRoute53:
                 except urllib.error.HTTPError as e:
                     status, data, ctype = e.code, e.read(), e.headers.get("Content-Type", "text/xml")
                 with outer.lock:
-                    if "/change/" in self.path:
+                    if outer.never_insync:
+                        data = data.replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
+                    elif "/change/" in self.path:
                         outer.get_changes.append(self.path)
                         if len(outer.get_changes) == 1 and outer.pending_left == 0:
                             data = data.replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
@@ -221,7 +226,10 @@ class FargatePlayground(unittest.TestCase):
                 m.close()
         if getattr(cls, "launcher_log", None):
             cls.launcher_log.close()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        if os.environ.get("SV_KEEP_TMP"):
+            print("kept %s (SV_KEEP_TMP)" % cls.tmp, file=sys.stderr)
+        else:
+            shutil.rmtree(cls.tmp, ignore_errors=True)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -276,6 +284,15 @@ class FargatePlayground(unittest.TestCase):
         if not arns:
             return []
         return ecs.describe_tasks(cluster=cluster, tasks=arns, include=["TAGS"])["tasks"]
+
+    def scene_state(self):
+        """For a failure message: every task's branch and states, and the launcher's last lines."""
+        rows = ["%s %s/%s %s" % (tags_of(t).get("stagevisor:branch"), t.get("lastStatus"), t.get("desiredStatus"),
+                                 t.get("stoppedReason", "")) for t in self.tasks(status="RUNNING") + self.tasks(status="STOPPED")]
+        self.launcher_log.flush()
+        with open(os.path.join(self.tmp, "launcher.log"), "rb") as f:
+            tail = f.read()[-4000:].decode("utf-8", "replace")
+        return "\ntasks:\n  %s\nlauncher.log (end):\n%s" % ("\n  ".join(rows), tail)
 
     def playground_tasks(self, branch):
         return [t for t in self.tasks() if tags_of(t).get("stagevisor:branch") == branch]
@@ -366,7 +383,7 @@ class FargatePlayground(unittest.TestCase):
 
         # max 2: a third stops the oldest (main) first, and says so.
         p, _ = self.up("release", self.config(port3, pg_max=2, name="p3.json"))
-        self.assertIn("stopping the oldest, main", p.stdout)
+        self.assertIn("stopping the oldest, main", p.stdout, self.scene_state())
         self.assertEqual(self.playground_tasks("main"), [])
         recs = self.records()
         self.assertNotIn("main." + DOMAIN, recs)
@@ -540,6 +557,41 @@ class FargatePlayground(unittest.TestCase):
         finally:
             srv.close()
             self.sv("playground", "down", "--backend", "fargate", "--config", cfg, "--name", "slacky")
+
+    def test_7_route53_never_insync(self):
+        """Route 53 keeps the change PENDING (the stand-in rewrites moto's INSYNC): up waits
+        --dns-wait seconds, then exits 3, deletes the record it made and stops the task;
+        --dns-wait 0 returns once the change is submitted."""
+        cfg = self.config(free_port(), name="dns.json")
+        self.r53proxy.never_insync = True
+        try:
+            p = self.sv("playground", "up", "--backend", "fargate", "--config", cfg, "--name", "slowdns",
+                        "--dns-wait", "3")
+            self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+            self.assertRegex(p.stderr, r"Route 53 change \S+ is still PENDING after [3-9] s")
+            self.assertIn("waiting for Route 53 change", p.stdout)
+            self.assertIn("deleted record slowdns.%s again" % DOMAIN, p.stdout)
+            self.assertIn("stopped task", p.stderr)
+            self.assertNotIn("slowdns." + DOMAIN, self.records())
+            wait_until(lambda: not self.playground_tasks("slowdns"), 60, "the playground's task stopped",
+                       interval=0.5)
+            polls = len(self.r53proxy.get_changes)
+            p = self.sv("playground", "up", "--backend", "fargate", "--config", cfg, "--name", "nowait",
+                        "--dns-wait", "0")
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("submitted: PENDING (not waiting)", p.stdout)
+            self.assertEqual(p.stdout.strip().splitlines()[-1], "https://nowait.%s/" % DOMAIN, p.stdout)
+            self.assertEqual(len(self.r53proxy.get_changes), polls, "GetChange called with --dns-wait 0")
+            self.assertIn("nowait." + DOMAIN, self.records())
+            p = self.sv("playground", "down", "--backend", "fargate", "--config", cfg, "--name", "nowait",
+                        "--dns-wait", "0")
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertNotIn("nowait." + DOMAIN, self.records())
+        finally:
+            self.r53proxy.never_insync = False
+        p = self.sv("playground", "up", "--backend", "fargate", "--config", cfg, "--name", "x", "--dns-wait", "-1")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("--dns-wait: expected seconds", p.stderr)
 
     def test_3_usage(self):
         p = self.sv("teardown")
