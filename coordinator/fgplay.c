@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "aws/aws_creds.h"
 #include "cert.h"
 #include "expiry.h"
 #include "fargate.h"
@@ -130,46 +131,18 @@ int fgplay_fqdn(const struct pipeline *p, const char *slug, char *buf, size_t le
 	return 0;
 }
 
-static long long fgp_iso_time(const char *s)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, se, n = 0;
-	long long t;
-	const char *z;
-
-	memset(&tm, 0, sizeof tm);
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6)
-		return 0;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = se;
-	t = (long long)timegm(&tm);
-	z = s + n;
-	while (*z == '.' || (*z >= '0' && *z <= '9'))
-		z++;
-	if ((*z == '+' || *z == '-') && strlen(z) >= 6) {
-		int oh = 0, om = 0;
-		if (sscanf(z + 1, "%2d:%2d", &oh, &om) == 2)
-			t -= (*z == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-	}
-	return t;
-}
-
 long long fgplay_task_started(const json_t *task)
 {
 	static const char *const keys[] = {"startedAt", "createdAt"};
-
 	long long t;
+	time_t when;
 
 	for (size_t i = 0; i < 2; i++) {
 		const json_t *v = json_object_get(task, keys[i]);
 		if (json_is_number(v) && json_number_value(v) > 0)
 			return (long long)json_number_value(v);
-		if (json_is_string(v) && (t = fgp_iso_time(json_string_value(v))) > 0)
-			return t;
+		if (json_is_string(v) && aws_creds_parse_time(json_string_value(v), &when) == 0 && when > 0)
+			return (long long)when;
 	}
 	/* moto gives neither: the tag `up` adds (UTC seconds). */
 	if (expiry_parse_tag(fgtask_tag(task, FGPLAY_TAG_STARTED), &t) == 0)

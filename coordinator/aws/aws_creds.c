@@ -114,6 +114,7 @@ int aws_creds_parse_time(const char *s, time_t *out)
 {
 	struct tm tm;
 	int y, mo, d, h, mi, sec;
+	long offset = 0;
 	const char *p;
 
 	memset(&tm, 0, sizeof tm);
@@ -132,8 +133,18 @@ int aws_creds_parse_time(const char *s, time_t *out)
 		while (isdigit((unsigned char)*p))
 			p++;
 	}
-	if (!(strcmp(p, "Z") == 0 || strcmp(p, "z") == 0 || strcmp(p, "+00:00") == 0 || strcmp(p, "+0000") == 0 || !*p))
+	if (*p == '+' || *p == '-') { /* an offset: ±HH:MM or ±HHMM */
+		int oh, om;
+		const char *m;
+		if (digits(p + 1, 2, &oh)) /* stops at the terminator: nothing read past it */
+			return -1;
+		m = p + 3 + (p[3] == ':');
+		if (digits(m, 2, &om) || m[2] || oh > 23 || om > 59)
+			return -1;
+		offset = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+	} else if (!(strcmp(p, "Z") == 0 || strcmp(p, "z") == 0 || !*p)) {
 		return -1;
+	}
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
 	tm.tm_mday = d;
@@ -141,7 +152,10 @@ int aws_creds_parse_time(const char *s, time_t *out)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	*out = timegm(&tm);
-	return *out == (time_t)-1 ? -1 : 0;
+	if (*out == (time_t)-1)
+		return -1;
+	*out -= offset;
+	return 0;
 }
 
 int aws_creds_parse_document(const char *text, size_t len, struct aws_creds *out, char *err, size_t errlen)

@@ -37,7 +37,8 @@ int aws_creds_from_ini(const struct aws_ini *ini, const char *section, const cha
 /* The ECS / IMDS credentials document: {"AccessKeyId","SecretAccessKey","Token",
  * "Expiration"} (IMDS adds "Code": "Success"). 0 or -1 with err naming the field. */
 int aws_creds_parse_document(const char *text, size_t len, struct aws_creds *out, char *err, size_t errlen);
-/* An ISO 8601 UTC time ("2026-12-04T06:00:00Z", fractions and "+00:00" accepted) to seconds. */
+/* An ISO 8601 time ("2026-12-04T06:00:00Z"; fractions, no zone (UTC) and offsets "+01:00",
+ * "-0500" accepted) to seconds since the epoch. 0, or -1 when it is not one. */
 int aws_creds_parse_time(const char *s, time_t *out);
 
 #endif

@@ -105,7 +105,16 @@ static void times(void **state)
 	assert_int_equal(aws_creds_parse_time("2026-12-04T05:40:00Z", &t), 0);
 	assert_int_equal(t, 1796362800);
 	assert_int_equal(aws_creds_parse_time("2026-12-04T05:40:00", &t), 0);
-	assert_int_equal(aws_creds_parse_time("2026-12-04T05:40:00+02:00", &t), -1);
+	assert_int_equal(aws_creds_parse_time("2026-12-04T07:40:00+02:00", &t), 0);
+	assert_int_equal(t, 1796362800);
+	assert_int_equal(aws_creds_parse_time("2026-12-04T00:10:00.250-0530", &t), 0);
+	assert_int_equal(t, 1796362800);
+	assert_int_equal(aws_creds_parse_time("2026-12-04T05:40:00+00:00", &t), 0);
+	assert_int_equal(t, 1796362800);
+	assert_int_equal(aws_creds_parse_time("2026-12-04T05:40:00+2:00", &t), -1);
+	assert_int_equal(aws_creds_parse_time("2026-12-04T05:40:00+02:00x", &t), -1);
+	assert_int_equal(aws_creds_parse_time("2026-12-04T05:40:00+24:00", &t), -1);
+	assert_int_equal(aws_creds_parse_time("2026-12-04T05:40:00+02", &t), -1);
 	assert_int_equal(aws_creds_parse_time("2026-13-04T05:40:00Z", &t), -1);
 	assert_int_equal(aws_creds_parse_time("2026-12-04", &t), -1);
 	assert_int_equal(aws_creds_parse_time("2026-12-04T05:40:00.Z", &t), -1);
