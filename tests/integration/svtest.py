@@ -17,6 +17,7 @@ Other tests may import it (sys.path.insert(0, os.path.dirname(__file__))). Keep 
 """
 import json
 import os
+import random
 import tempfile
 import unittest
 import signal
@@ -78,7 +79,31 @@ def slack(seconds):
     return seconds * 4 if sanitize() else seconds
 
 
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
+    """A loopback port free now, for a server the test starts later. Not from bind(0): that
+    is the kernel's ephemeral range, from which every outgoing connection (a test's HTTP call,
+    the coordinator's) takes its local port too, and on a busy machine one can take the port
+    before the server binds it. A random port below that range, checked by binding it."""
+    low, high = 20000, min(_ephemeral_low(), 32768)
+    if high - low >= 1000:
+        for _ in range(500):
+            port = random.randrange(low, high)
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+            finally:
+                s.close()
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
