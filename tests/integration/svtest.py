@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 MARKER = "@@stagevisor "
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
@@ -418,3 +419,42 @@ class AgentTestCase(unittest.TestCase):
             self.agent.close()
         self.tmp.cleanup()
         self.assertEqual(take_sanitizer_reports(), [], "sanitizer reports from the agent")
+
+
+# ---- JUnit files: PHPUnit's own (the truth) and the coordinator's ---------------------------
+
+def case_status(case):
+    """A <testcase> element's status: passed, failed, error or skipped."""
+    for k in case:
+        if k.tag in ("failure", "error", "skipped"):
+            return {"failure": "failed"}.get(k.tag, k.tag)
+    return "passed"
+
+
+def junit_cases(path):
+    """{(class, name): element}; each case once (PHPUnit's files have "class", ours "classname")."""
+    out = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        key = (case.get("class") or case.get("classname"), case.get("name"))
+        assert key not in out, "twice in %s: %s" % (path, key)
+        out[key] = case
+    return out
+
+
+def phpunit_truth(path):
+    """{(class, name): status} from PHPUnit's own JUnit file."""
+    return {k: case_status(c) for k, c in junit_cases(path).items()}
+
+
+def coord_cases(path):
+    """{(classname, name): (status, element)} of the coordinator's JUnit file, stagevisor's own
+    suite left out."""
+    out = {}
+    for suite in ET.parse(path).getroot():
+        if suite.get("name") == "stagevisor":
+            continue
+        for case in suite:
+            key = (case.get("classname"), case.get("name"))
+            assert key not in out, "twice in the JUnit file: %s" % (key,)
+            out[key] = (case_status(case), case)
+    return out

@@ -32,6 +32,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import svtest  # noqa: E402
+from svtest import case_status, junit_cases  # noqa: E402
 
 SRC = os.environ.get("SV_SRC") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEMO = os.path.join(SRC, "scripts", "demo")
@@ -84,21 +85,8 @@ def port_open(port):
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def case_status(case):
-    for k in case:
-        if k.tag in ("failure", "error", "skipped"):
-            return {"failure": "failed"}.get(k.tag, k.tag)
-    return "passed"
 
 
-def junit_cases(path):
-    """{(class, name): element}; each case once (PHPUnit's files have "class", ours "classname")."""
-    out = {}
-    for case in ET.parse(path).getroot().iter("testcase"):
-        key = (case.get("class") or case.get("classname"), case.get("name"))  # PHPUnit: class
-        assert key not in out, "twice: %s" % (key,)
-        out[key] = case
-    return out
 
 
 def summary_rows(text):

@@ -28,6 +28,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import svtest  # noqa: E402
+from svtest import case_status, phpunit_truth, coord_cases  # noqa: E402
 
 SRC = os.environ.get("SV_SRC") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SITE = os.path.join(SRC, "examples", "drupal-like-site")
@@ -61,35 +62,10 @@ def replace_ports(obj, ports):
     return obj
 
 
-def case_status(case):
-    for k in case:
-        if k.tag in ("failure", "error", "skipped"):
-            return {"failure": "failed"}.get(k.tag, k.tag)
-    return "passed"
 
 
-def phpunit_truth(path):
-    """{(class, name): status} from PHPUnit's own JUnit file."""
-    out = {}
-    for case in ET.parse(path).getroot().iter("testcase"):
-        key = (case.get("class") or case.get("classname"), case.get("name"))
-        assert key not in out, key
-        out[key] = case_status(case)
-    return out
 
 
-def coord_cases(path):
-    """{(classname, name): (status, element)} of the coordinator's JUnit file, stagevisor's own
-    suite left out."""
-    out = {}
-    for suite in ET.parse(path).getroot():
-        for case in suite:
-            if suite.get("name") == "stagevisor":
-                continue
-            key = (case.get("classname"), case.get("name"))
-            assert key not in out, "twice in the JUnit file: %s" % (key,)
-            out[key] = (case_status(case), case)
-    return out
 
 
 class Workspace:
