@@ -122,6 +122,8 @@ long cleanup_revision(const char *arn, char *family, size_t familylen)
 	char *end;
 	long rev;
 
+	if (family && familylen)
+		family[0] = '\0'; /* also when it is not a revision ARN */
 	name = name ? name + 1 : arn;
 	colon = strrchr(name, ':');
 	if (!colon || colon == name || !isdigit((unsigned char)colon[1]))

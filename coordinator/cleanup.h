@@ -36,7 +36,8 @@ void cleanup_usage(void);
 int cleanup_image_ref(const char *image, const char *region, const char *repository, char *tag,
 		      size_t taglen, char *digest, size_t digestlen);
 
-/* The revision of a task-definition ARN or "family:revision" (family filled), -1 if none. */
+/* The revision of a task-definition ARN or "family:revision" (family filled), -1 if none
+ * (family then ""). */
 long cleanup_revision(const char *arn, char *family, size_t familylen);
 
 /* A release's tag: v1.2.3, 1.2.3 (an optional v, three numbers), or PREFIX-v1.2.3 (an image's

@@ -66,6 +66,7 @@ static void revisions(void **state)
 	assert_int_equal(cleanup_revision("stagevisor-playground:3", fam, sizeof fam), 3);
 	assert_string_equal(fam, "stagevisor-playground");
 	assert_int_equal(cleanup_revision("stagevisor-tests", fam, sizeof fam), -1);
+	assert_string_equal(fam, "");
 	assert_int_equal(cleanup_revision("stagevisor-tests:", NULL, 0), -1);
 	assert_int_equal(cleanup_revision("stagevisor-tests:0", NULL, 0), -1);
 	assert_int_equal(cleanup_revision("stagevisor-tests:3x", NULL, 0), -1);
